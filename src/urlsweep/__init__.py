@@ -1,0 +1,54 @@
+"""urlsweep: a fast, threaded web status checker.
+
+    >>> import urlsweep
+    >>> for result in urlsweep.check(["https://example.com/"], timeout=5):  # doctest: +SKIP
+    ...     print(result.url, result.status, result.ok)
+
+Heavy modules are imported on first use, so `urlsweep --version` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .engine import Engine, check, check_url_status
+    from .inputs import Target
+    from .options import Options, StatusSet
+    from .result import Hop, Result
+
+__all__ = [
+    "Engine",
+    "Hop",
+    "Options",
+    "Result",
+    "StatusSet",
+    "Target",
+    "__version__",
+    "check",
+    "check_url_status",
+]
+
+_LAZY = {
+    "Engine": "engine",
+    "check": "engine",
+    "check_url_status": "engine",
+    "Target": "inputs",
+    "Options": "options",
+    "StatusSet": "options",
+    "Hop": "result",
+    "Result": "result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'urlsweep' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,351 @@
+"""The `urlsweep` command: parses options, wires inputs -> engine -> sinks, sets exit codes.
+
+Everything here is presentation; the checking itself is the library (`urlsweep.engine`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any, TextIO
+
+import click
+
+from ._version import __version__
+from .options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
+
+EXIT_OK = 0
+EXIT_NOT_OK = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+FORMAT_NAMES = ("text", "json", "jsonl", "csv")
+
+
+class StdoutProxy:
+    """Resolves sys.stdout at every write, so a progress bar can redirect it above itself."""
+
+    def write(self, s: str) -> int:
+        return sys.stdout.write(s)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys.stdout, name)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"urlsweep: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _status_set(ctx: click.Context, param: click.Parameter, value: str) -> StatusSet:
+    try:
+        return StatusSet.parse(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _headers(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(parse_header(h) for h in value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def setup_logging(verbose: int) -> None:
+    if verbose <= 0:
+        return
+    logging.basicConfig(
+        level=logging.DEBUG if verbose > 1 else logging.INFO,
+        format="%(asctime)s %(threadName)-20s %(levelname)-5s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("urlsweep").setLevel(logging.DEBUG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="urlsweep")
+def main() -> None:
+    """urlsweep: a fast, threaded web status checker.
+
+    Which of your URLs are alive, slow, redirected or broken? Run `urlsweep demo` to see it
+    work offline against a built-in local server, then `urlsweep check urls.txt`.
+    """
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(1, 10_000),
+    default=128,
+    show_default=True,
+    help="Concurrent checks (threads).",
+)
+@click.option(
+    "-t",
+    "--timeout",
+    type=click.FloatRange(0.001, 3600),
+    default=10.0,
+    show_default=True,
+    help="Total deadline in seconds per attempt: connect, TLS and response headers.",
+)
+@click.option(
+    "-m",
+    "--method",
+    type=click.Choice(["head", "get"]),
+    default="head",
+    show_default=True,
+    help="HEAD falls back to GET on 4xx/5xx or a protocol error.",
+)
+@click.option(
+    "--max-redirects",
+    type=click.IntRange(0, 100),
+    default=10,
+    show_default=True,
+    help="Redirect hops to follow (each is recorded).",
+)
+@click.option(
+    "--accept",
+    default="200-299",
+    show_default=True,
+    callback=_status_set,
+    help="Statuses counted as ok, e.g. 200-299,403.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_NAMES),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write results to FILE instead of stdout.",
+)
+@click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.option(
+    "--ca-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="PEM bundle of trusted CAs (default: Mozilla's, via certifi).",
+)
+@click.option(
+    "-A",
+    "--user-agent",
+    default=DEFAULT_USER_AGENT,
+    show_default=False,
+    help="User-Agent header to send.",
+)
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    callback=_headers,
+    help="Extra request header 'Name: value' (repeatable).",
+)
+@click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
+@click.option(
+    "-v", "--verbose", count=True, help="Log each check with its thread name (-vv: more)."
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress or summary; text output lists only URLs that are not ok.",
+)
+def check(
+    inputs: tuple[str, ...],
+    workers: int,
+    timeout: float,
+    method: str,
+    max_redirects: int,
+    accept: StatusSet,
+    fmt: str,
+    output: str | None,
+    insecure: bool,
+    ca_cert: str | None,
+    user_agent: str,
+    headers: tuple[tuple[str, str], ...],
+    no_progress: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Check the status of every URL in INPUT...
+
+    INPUT is a URL, a file with one URL per line (blank lines and # comments are ignored),
+    or - for stdin (the default when no INPUT is given and stdin is not a terminal).
+
+    Exit status: 0 all ok, 1 some URL not ok, 2 usage error or unreadable input,
+    130 interrupted.
+    """
+    from . import inputs as inp
+
+    setup_logging(verbose)
+    if not inputs:
+        if sys.stdin.isatty():
+            fail("no INPUT given (a URL, a file of URLs, or - for stdin); see urlsweep check -h")
+        inputs = ("-",)
+    try:
+        inp.check_inputs(inputs)
+        options = Options(
+            workers=workers,
+            timeout=timeout,
+            method=method,
+            max_redirects=max_redirects,
+            accept=accept,
+            insecure=insecure,
+            ca_cert=ca_cert,
+            user_agent=user_agent,
+            headers=headers,
+        )
+    except (inp.InputError, OptionError) as exc:
+        fail(str(exc))
+    show_progress = not (no_progress or quiet) and sys.stderr.isatty()
+    total = inp.count_lines(inputs) if show_progress else None
+    code = run_check(
+        inp.read_inputs(inputs),
+        options,
+        fmt=fmt,
+        output=output,
+        progress=show_progress,
+        total=total,
+        quiet=quiet,
+    )
+    sys.exit(code)
+
+
+@contextlib.contextmanager
+def open_output(path: str | None) -> Iterator[TextIO]:
+    if path is None or path == "-":
+        yield StdoutProxy()  # type: ignore[misc]
+        return
+    try:
+        f = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    with f:
+        yield f
+
+
+def run_check(
+    targets: Any,
+    options: Options,
+    *,
+    fmt: str,
+    output: str | None,
+    progress: bool,
+    total: int | None,
+    quiet: bool,
+) -> int:
+    """Drive one run to its end and return the exit code. Shared by every checking command."""
+    from rich.console import Console
+
+    from .engine import Engine
+    from .inputs import InputError
+    from .progress import ProgressBar
+    from .reports import make_sink
+    from .reports.text import summary_table
+    from .summary import Summary
+
+    engine = Engine(targets, options)
+    summary = Summary()
+    interrupted = False
+    err = Console(stderr=True)
+
+    with open_output(output) as stream:
+        kwargs: dict[str, object] = {"only_failures": quiet} if fmt == "text" else {}
+        sink = make_sink(fmt, stream, **kwargs)
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            nonlocal interrupted
+            if interrupted:  # second signal: keep what is written, leave now
+                with contextlib.suppress(Exception):
+                    sink.flush()
+                os._exit(EXIT_INTERRUPTED)
+            interrupted = True
+            engine.cancel()
+            if not quiet:
+                err.print(
+                    "[yellow]interrupted: finishing the checks in flight "
+                    "(press Ctrl-C again to quit now)[/]"
+                )
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        input_error: str | None = None
+        try:
+            with ProgressBar(engine.stats, total, progress) as bar:
+                last = 0.0
+                try:
+                    for result in engine:
+                        summary.add(result)
+                        sink.write(result)
+                        now = time.monotonic()
+                        if now - last > 0.1:
+                            bar.update(summary.total, summary.elapsed)
+                            last = now
+                except InputError as exc:
+                    input_error = str(exc)
+            summary.finish(interrupted=interrupted, duplicates=engine.stats.duplicates)
+            sink.close(summary)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do.
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            return EXIT_NOT_OK if summary.not_ok else EXIT_OK
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    if not quiet:
+        err.print(summary_table(summary))
+    if input_error is not None:
+        err.print(f"urlsweep: error: {input_error}", markup=False, highlight=False)
+        return EXIT_USAGE
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if summary.total == 0 and not quiet:
+        err.print("[yellow]no URLs in the input[/]")
+    return EXIT_NOT_OK if summary.not_ok else EXIT_OK
+
+
+@main.command()
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Workers for the concurrent run (default: one per URL).",
+)
+def demo(workers: int | None) -> None:
+    """Check a built-in local server twice: one worker, then many, and compare.
+
+    Offline: the server runs on 127.0.0.1 and stops by itself.
+    """
+    from .demo import run_demo
+
+    run_demo(workers)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

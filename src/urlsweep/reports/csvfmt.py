@@ -1,0 +1,44 @@
+"""CSV with one column per record field, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import TextIO
+
+from ..result import FIELDS, Result
+from .base import Sink
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Prefix a quote so spreadsheets show, not evaluate, cells like ``=HYPERLINK(...)``."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def row(result: Result) -> list[str]:
+    d = result.to_dict()
+    d["redirects"] = json.dumps(d["redirects"], ensure_ascii=False) if d["redirects"] else ""
+    d["sources"] = " ".join(d["sources"])
+    cells = []
+    for name in FIELDS:
+        value = d[name]
+        if value is None:
+            cells.append("")
+        elif isinstance(value, bool):
+            cells.append("true" if value else "false")
+        else:
+            cells.append(neutralise(str(value)))
+    return cells
+
+
+class CsvSink(Sink):
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._writer = csv.writer(stream, lineterminator="\n")
+        self._writer.writerow(FIELDS)
+
+    def write(self, result: Result) -> None:
+        self._writer.writerow(row(result))
+        self.maybe_flush()

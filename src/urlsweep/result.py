@@ -1,0 +1,131 @@
+"""The result record: one per checked URL, the only thing that flows out of the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# Error categories. A record has at most one; `None` means the server answered.
+INVALID_URL: Final = "invalid_url"
+UNSUPPORTED_SCHEME: Final = "unsupported_scheme"
+DNS: Final = "dns"
+CONNECT: Final = "connect"
+TLS: Final = "tls"
+TIMEOUT: Final = "timeout"
+TOO_MANY_REDIRECTS: Final = "too_many_redirects"
+PROTOCOL: Final = "protocol"
+BLOCKED: Final = "blocked"
+
+ERRORS: Final = (
+    INVALID_URL,
+    UNSUPPORTED_SCHEME,
+    DNS,
+    CONNECT,
+    TLS,
+    TIMEOUT,
+    TOO_MANY_REDIRECTS,
+    PROTOCOL,
+    BLOCKED,
+)
+
+# Outcomes: what a person should do about the URL.
+OK: Final = "ok"
+BROKEN: Final = "broken"
+UNVERIFIABLE: Final = "unverifiable"
+SKIPPED: Final = "skipped"
+OUTCOMES: Final = (OK, BROKEN, UNVERIFIABLE, SKIPPED)
+
+FIELDS: Final = (
+    "url",
+    "final_url",
+    "status",
+    "ok",
+    "outcome",
+    "error",
+    "detail",
+    "redirects",
+    "method",
+    "elapsed_ms",
+    "attempts",
+    "ip",
+    "sources",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One redirect answered on the way to the final URL."""
+
+    url: str
+    status: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "status": self.status}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What urlsweep learned about one URL.
+
+    `url` is exactly what the input said, so people can find the line they wrote;
+    `final_url` is where the redirects (all recorded in `redirects`) ended.
+    """
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    ok: bool = False
+    outcome: str = BROKEN
+    error: str | None = None
+    detail: str = ""
+    redirects: tuple[Hop, ...] = ()
+    method: str | None = None
+    elapsed_ms: float = 0.0
+    attempts: int = 0
+    ip: str | None = None
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def category(self) -> str:
+        """The bucket a summary counts this record in: the error, or `http_NNN`/`ok`."""
+        if self.error is not None:
+            return self.error
+        if self.ok:
+            return OK
+        return f"http_{self.status}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "ok": self.ok,
+            "outcome": self.outcome,
+            "error": self.error,
+            "detail": self.detail,
+            "redirects": [h.to_dict() for h in self.redirects],
+            "method": self.method,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "attempts": self.attempts,
+            "ip": self.ip,
+            "sources": list(self.sources),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Result:
+        """Inverse of `to_dict`, for stores, caches and other processes."""
+        return cls(
+            url=d["url"],
+            final_url=d.get("final_url"),
+            status=d.get("status"),
+            ok=bool(d.get("ok")),
+            outcome=d.get("outcome") or (OK if d.get("ok") else BROKEN),
+            error=d.get("error"),
+            detail=d.get("detail") or "",
+            redirects=tuple(Hop(h["url"], int(h["status"])) for h in d.get("redirects") or ()),
+            method=d.get("method"),
+            elapsed_ms=float(d.get("elapsed_ms") or 0.0),
+            attempts=int(d.get("attempts") or 0),
+            ip=d.get("ip"),
+            sources=tuple(d.get("sources") or ()),
+        )

@@ -1,0 +1,58 @@
+"""Counts of a run, accumulated by the one thread that receives results."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .result import Result
+
+
+@dataclass
+class Summary:
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    total: int = 0
+    ok: int = 0
+    interrupted: bool = False
+    by_outcome: Counter[str] = field(default_factory=Counter)
+    by_category: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+
+    def add(self, result: Result) -> None:
+        self.total += 1
+        self.ok += result.ok
+        self.by_outcome[result.outcome] += 1
+        self.by_category[result.category] += 1
+
+    def finish(self, interrupted: bool = False, duplicates: int = 0) -> None:
+        self.finished = time.monotonic()
+        self.interrupted = interrupted
+        self.duplicates = duplicates
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.total / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def not_ok(self) -> int:
+        return self.total - self.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "ok": self.ok,
+            "not_ok": self.not_ok,
+            "by_outcome": dict(sorted(self.by_outcome.items())),
+            "by_category": dict(sorted(self.by_category.items())),
+            "duplicates": self.duplicates,
+            "elapsed_s": round(self.elapsed, 3),
+            "urls_per_s": round(self.rate, 1),
+            "interrupted": self.interrupted,
+        }

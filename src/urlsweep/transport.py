@@ -1,0 +1,199 @@
+"""The only module that talks to libcurl: one request in, status and headers out.
+
+A `Transport` owns one easy handle and is used by one thread at a time, so keep-alive
+connections, DNS and TLS sessions are reused across that thread's requests without locks.
+Bodies are never read unless asked for (`max_body`): for a status check the transfer is
+stopped as soon as the header block of the final response is complete.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import certifi
+import pycurl
+
+from . import result as R
+from .options import Options
+
+# CURLOPT_SUPPRESS_CONNECT_HEADERS (libcurl >= 7.54); pycurl has no name for it.
+_SUPPRESS_CONNECT_HEADERS: Final = 265
+_TLS_CODES: Final = frozenset({35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98})
+_CODE_TO_ERROR: Final = {
+    3: R.INVALID_URL,
+    5: R.CONNECT,  # proxy name did not resolve
+    6: R.DNS,
+    7: R.CONNECT,
+    28: R.TIMEOUT,
+    45: R.CONNECT,
+    47: R.TOO_MANY_REDIRECTS,
+}
+_CODE_DETAIL: Final = {
+    52: "server closed the connection without a response",
+    56: "connection reset while receiving",
+    55: "connection reset while sending",
+}
+
+
+@dataclass(slots=True)
+class Response:
+    """The final answer to one request (after 1xx interim responses)."""
+
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+    detail: str = ""
+    ip: str | None = None
+    elapsed: float = 0.0
+    body: bytes = b""
+    truncated: bool = False
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in reversed(self.headers):
+            if k == name:
+                return v
+        return None
+
+
+def classify(code: int, message: str) -> str:
+    """Map a libcurl error code to a result category."""
+    if code in _TLS_CODES:
+        return R.TLS
+    if code == 1 and "not supported" in message and "HTTP/0.9" not in message:
+        return R.UNSUPPORTED_SCHEME
+    return _CODE_TO_ERROR.get(code, R.PROTOCOL)
+
+
+class _Exchange:
+    """Callback state for one transfer: collects the header block and maybe some body."""
+
+    __slots__ = ("body", "done", "headers", "keep_body", "max_body", "size", "status", "truncated")
+
+    def __init__(self, max_body: int) -> None:
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.done = False
+        self.max_body = max_body
+        self.keep_body = max_body > 0
+        self.body: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+
+    def on_header(self, line: bytes) -> int | None:
+        if line.startswith(b"HTTP/"):
+            # A new response begins (after 100 Continue, or another hop): start over.
+            parts = line.split(None, 2)
+            try:
+                self.status = int(parts[1])
+            except (IndexError, ValueError):
+                self.status = None
+            self.headers = []
+            return None
+        if line in (b"\r\n", b"\n"):
+            if self.status is not None and self.status >= 200:
+                self.done = True
+                if not self.keep_body:
+                    return 0  # stop here: no body is ever read for a status check
+            return None
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep:
+            self.headers.append((name.strip().lower(), value.strip()))
+        return None
+
+    def on_body(self, chunk: bytes) -> int | None:
+        if not self.keep_body:
+            return 0
+        room = self.max_body - self.size
+        if len(chunk) >= room:
+            self.body.append(chunk[:room])
+            self.size = self.max_body
+            self.truncated = True
+            return 0
+        self.body.append(chunk)
+        self.size += len(chunk)
+        return None
+
+
+class Transport:
+    """A reusable libcurl handle configured from `Options`; not thread-safe by design."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        c = self._curl = pycurl.Curl()
+        c.setopt(pycurl.NOSIGNAL, 1)
+        c.setopt(pycurl.NOPROGRESS, 1)
+        c.setopt(pycurl.FOLLOWLOCATION, 0)  # redirects are followed by the prober, hop by hop
+        c.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+        c.setopt(pycurl.REDIR_PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+        c.setopt(_SUPPRESS_CONNECT_HEADERS, 1)  # a proxy's "200 Connection established" is not ours
+        c.setopt(pycurl.USERAGENT, options.user_agent)
+        timeout_ms = max(1, int(options.timeout * 1000))
+        c.setopt(pycurl.TIMEOUT_MS, timeout_ms)  # total deadline: connect, TLS and headers
+        c.setopt(pycurl.CONNECTTIMEOUT_MS, timeout_ms)
+        if options.insecure:
+            c.setopt(pycurl.SSL_VERIFYPEER, 0)
+            c.setopt(pycurl.SSL_VERIFYHOST, 0)
+        else:
+            c.setopt(pycurl.CAINFO, options.ca_cert or certifi.where())
+        self._base_headers = [f"{k}: {v}" for k, v in options.headers]
+
+    def request(
+        self,
+        url: str,
+        method: str = "HEAD",
+        *,
+        max_body: int = 0,
+        headers: Sequence[str] = (),
+    ) -> Response:
+        """Send one request to `url` (no fragment) and return the final response or error."""
+        c = self._curl
+        ex = _Exchange(max_body)
+        c.setopt(pycurl.URL, url)
+        if method == "HEAD":
+            c.setopt(pycurl.NOBODY, 1)
+        else:
+            c.setopt(pycurl.NOBODY, 0)
+            c.setopt(pycurl.HTTPGET, 1)
+        if max_body > 0:
+            c.setopt(pycurl.ACCEPT_ENCODING, "")  # decoded bytes count against max_body
+        else:
+            c.setopt(pycurl.ACCEPT_ENCODING, None)
+        c.setopt(pycurl.HTTPHEADER, [*self._base_headers, *headers])
+        c.setopt(pycurl.HEADERFUNCTION, ex.on_header)
+        c.setopt(pycurl.WRITEFUNCTION, ex.on_body)
+        resp = Response()
+        started = time.monotonic()
+        try:
+            c.perform()
+        except pycurl.error as exc:
+            code, message = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
+            if not ex.done:  # an abort after the header block is our own doing
+                resp.error = classify(code, message)
+                resp.detail = _CODE_DETAIL.get(code) or message or f"libcurl error {code}"
+        resp.elapsed = time.monotonic() - started
+        try:
+            resp.ip = c.getinfo(pycurl.PRIMARY_IP) or None
+        except pycurl.error:
+            resp.ip = None
+        if resp.error is None:
+            resp.status = ex.status
+            resp.headers = ex.headers
+            resp.body = b"".join(ex.body)
+            resp.truncated = ex.truncated
+            if resp.status is None:
+                resp.error = R.PROTOCOL
+                resp.detail = "no HTTP status line in the answer"
+        return resp
+
+    def close(self) -> None:
+        self._curl.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

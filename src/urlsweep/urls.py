@@ -1,0 +1,126 @@
+"""URL normalisation: turn what people type into what goes on the wire, or say why not."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
+
+SCHEMES = frozenset({"http", "https"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters left as they are in a path or query: RFC 3986 reserved + unreserved + '%'.
+_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+_SAFE_QUERY = _SAFE_PATH + "?"
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+MAX_URL_LENGTH = 16 * 1024
+
+
+class InvalidURL(ValueError):
+    """Not a URL we can request; `error` is the result category to report."""
+
+    def __init__(self, message: str, error: str = "invalid_url") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def _encode_host(host: str) -> str:
+    if not host:
+        raise InvalidURL("no host")
+    if host.startswith("["):
+        if not host.endswith("]"):
+            raise InvalidURL("unterminated IPv6 address")
+        try:
+            addr = ipaddress.IPv6Address(host[1:-1].split("%", 1)[0])
+        except ValueError:
+            raise InvalidURL(f"bad IPv6 address {host!r}") from None
+        return f"[{addr.compressed}]"
+    host = host.rstrip(".").lower() if host != "." else host
+    if any(c in host for c in ' \t<>"{}|\\^`%[]') or not host:
+        raise InvalidURL(f"bad host {host!r}")
+    if host.isascii():
+        labels = host.split(".")
+    else:
+        try:
+            # The stdlib idna codec applies nameprep (IDNA 2003) and label length checks.
+            labels = host.encode("idna").decode("ascii").split(".")
+        except UnicodeError:
+            raise InvalidURL(f"host {host!r} is not a valid internationalised name") from None
+    if any(len(lbl) == 0 or len(lbl) > 63 for lbl in labels) or len(host) > 253:
+        raise InvalidURL(f"bad host {host!r}")
+    return ".".join(labels)
+
+
+def normalise(raw: str) -> str:
+    """Return the canonical request URL for `raw`, or raise InvalidURL.
+
+    Canonical means: scheme and host lower-case, IDNA host, default port dropped, empty path
+    made "/", non-ASCII and spaces percent-encoded. Two inputs that name the same resource
+    this way are checked once. The fragment is kept (fragment checks need it) but is never sent.
+    """
+    text = raw.strip()
+    if not text:
+        raise InvalidURL("empty line")
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
+    if any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise InvalidURL("control or undecodable characters in URL")
+    if not _SCHEME_RE.match(text):
+        hint = f" (did you mean https://{text}?)" if "." in text and " " not in text else ""
+        raise InvalidURL(f"not a URL: no scheme{hint}")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURL(f"cannot parse URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise InvalidURL(f"scheme {scheme!r} is not checked", error="unsupported_scheme")
+    if not parts.netloc:
+        raise InvalidURL("no host")
+    hostport = parts.netloc.rpartition("@")[2]
+    host_text = hostport
+    if host_text.startswith("["):
+        host_text = host_text[: host_text.find("]") + 1] if "]" in host_text else host_text
+    elif ":" in host_text:
+        host_text = host_text.rsplit(":", 1)[0]
+    host = _encode_host(host_text)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        if port == 0:
+            raise InvalidURL("port 0 is not a valid port")
+        netloc = f"{host}:{port}"
+    if userinfo:
+        netloc = f"{quote(userinfo, safe=':%!$&()*+,;=-._~')}@{netloc}"
+    path = _encode_part(parts.path, _SAFE_PATH) or "/"
+    query = _encode_part(parts.query, _SAFE_QUERY)
+    fragment = _encode_part(parts.fragment, _SAFE_QUERY)
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _encode_part(part: str, safe: str) -> str:
+    # Keep valid %XX escapes, encode a lone '%' and everything non-ASCII (as UTF-8).
+    part = _BAD_PERCENT.sub("%25", part)
+    return quote(part, safe=safe)
+
+
+def request_url(url: str) -> str:
+    """What is sent: the URL without its fragment."""
+    return url.split("#", 1)[0]
+
+
+def host_key(url: str) -> str:
+    """The unit of politeness: scheme, host and port of a normalised URL."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def is_reserved_invalid(url: str) -> bool:
+    """RFC 6761: names under .invalid never resolve; answer without asking DNS."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return host == "invalid" or host.endswith(".invalid")
