@@ -13,12 +13,15 @@ import sys
 import time
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from ._version import __version__
 from .options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
+
+if TYPE_CHECKING:
+    from .engine import ResultSource
 
 EXIT_OK = 0
 EXIT_NOT_OK = 1
@@ -223,9 +226,10 @@ def check(
         fail(str(exc))
     show_progress = not (no_progress or quiet) and sys.stderr.isatty()
     total = inp.count_lines(inputs) if show_progress else None
+    from .engine import Engine
+
     code = run_check(
-        inp.read_inputs(inputs),
-        options,
+        Engine(inp.read_inputs(inputs), options),
         fmt=fmt,
         output=output,
         progress=show_progress,
@@ -249,8 +253,7 @@ def open_output(path: str | None) -> Iterator[TextIO]:
 
 
 def run_check(
-    targets: Any,
-    options: Options,
+    engine: ResultSource,
     *,
     fmt: str,
     output: str | None,
@@ -258,17 +261,19 @@ def run_check(
     total: int | None,
     quiet: bool,
 ) -> int:
-    """Drive one run to its end and return the exit code. Shared by every checking command."""
+    """Drive one run to its end and return the exit code. Shared by every checking command.
+
+    `engine` is anything that yields Results and can be cancelled: the threaded Engine, or a
+    layer that spreads the work over processes or a cluster.
+    """
     from rich.console import Console
 
-    from .engine import Engine
     from .inputs import InputError
     from .progress import ProgressBar
     from .reports import make_sink
     from .reports.text import summary_table
     from .summary import Summary
 
-    engine = Engine(targets, options)
     summary = Summary()
     interrupted = False
     err = Console(stderr=True)

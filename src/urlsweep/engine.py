@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from . import probe
 from . import result as R
@@ -64,6 +64,16 @@ class Stats:
                 "completed": self.completed,
                 "ok": self.ok,
             }
+
+
+class ResultSource(Protocol):
+    """What the CLI drives: the threaded Engine, or a layer spreading work over processes."""
+
+    stats: Stats
+
+    def cancel(self) -> None: ...
+
+    def __iter__(self) -> Iterator[Result]: ...
 
 
 def url_digest(url: str) -> int:
