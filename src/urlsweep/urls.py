@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -118,6 +119,17 @@ def host_key(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}:{port}"
+
+
+def host_partition(url: str, n: int) -> int:
+    """Which of `n` shards owns this URL's host: the same on every machine and every run.
+
+    Python's hash() is salted per process, so it cannot route work between processes.
+    """
+    if n < 1:
+        raise ValueError("host_partition needs at least one shard")
+    key = host_key(url).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % n
 
 
 def is_reserved_invalid(url: str) -> bool:
