@@ -1,0 +1,252 @@
+"""The `urlsweep` command as a user runs it: formats, exit codes, stdin, signals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CMD = [sys.executable, "-m", "urlsweep"]
+
+
+def run(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CMD, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "URLSWEEP_STORE": os.environ.get("URLSWEEP_STORE", "")},
+    )
+
+
+@pytest.fixture
+def url_file(tmp_path: Path, http_server: Any) -> Path:
+    base = http_server.base_url
+    f = tmp_path / "urls.txt"
+    f.write_text(
+        "\n".join(
+            [
+                "# my links",
+                f"{base}/ok",
+                f"{base}/status/404",
+                f"{base}/redirect/2",
+                "not a url",
+                "",
+                f"{base}/ok",  # duplicate
+            ]
+        )
+        + "\n"
+    )
+    return f
+
+
+def test_version() -> None:
+    p = run("--version")
+    assert p.returncode == 0
+    assert p.stdout.startswith("urlsweep, version ")
+
+
+def test_help_lists_options() -> None:
+    p = run("check", "--help")
+    assert p.returncode == 0
+    for opt in ("--workers", "--timeout", "--method", "--max-redirects", "--accept", "--format",
+                "--output", "--insecure", "--user-agent", "--header", "--no-progress",
+                "--verbose", "--quiet"):
+        assert opt in p.stdout
+
+
+def test_jsonl_streams_records(url_file: Path, http_server: Any) -> None:
+    p = run("check", str(url_file), "--format", "jsonl")
+    assert p.returncode == 1
+    records = [json.loads(line) for line in p.stdout.splitlines()]
+    assert len(records) == 4
+    by_url = {r["url"]: r for r in records}
+    base = http_server.base_url
+    assert by_url[f"{base}/ok"]["ok"] is True
+    assert by_url[f"{base}/status/404"]["status"] == 404
+    assert by_url[f"{base}/redirect/2"]["redirects"][1] == {"url": f"{base}/redirect/1", "status": 302}
+    assert by_url["not a url"]["error"] == "invalid_url"
+    assert by_url["not a url"]["sources"] == [f"{url_file}:5"]
+    for r in records:
+        assert set(r) >= {"url", "final_url", "status", "ok", "error", "detail", "redirects",
+                          "method", "elapsed_ms", "attempts"}
+    # The summary goes to stderr, never into the data.
+    assert "total" in p.stderr
+
+
+def test_json_is_one_document(url_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    p = run("check", str(url_file), "-f", "json", "-o", str(out), "-q")
+    assert p.returncode == 1
+    assert p.stdout == ""
+    doc = json.loads(out.read_text())
+    assert len(doc["results"]) == 4
+    assert doc["summary"]["total"] == 4
+    assert doc["summary"]["ok"] == 2
+    assert doc["summary"]["duplicates"] == 1
+    assert doc["summary"]["by_category"] == {"http_404": 1, "invalid_url": 1, "ok": 2}
+
+
+def test_csv_parses_back(url_file: Path, http_server: Any) -> None:
+    p = run("check", str(url_file), "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert len(rows) == 4
+    by_url = {r["url"]: r for r in rows}
+    redirect = by_url[f"{http_server.base_url}/redirect/2"]
+    assert redirect["status"] == "200" and redirect["ok"] == "true"
+    assert len(json.loads(redirect["redirects"])) == 2
+    assert by_url["not a url"]["status"] == ""
+
+
+def test_csv_neutralises_formulas() -> None:
+    p = run("check", "-f", "csv", "-", stdin="=HYPERLINK(\"http://x\")\n")
+    rows = list(csv.reader(io.StringIO(p.stdout)))
+    assert rows[1][0] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_text_output(url_file: Path, http_server: Any) -> None:
+    p = run("check", str(url_file))
+    assert p.returncode == 1
+    lines = p.stdout.splitlines()
+    assert len(lines) == 4
+    assert any("404" in ln and "/status/404" in ln for ln in lines)
+    assert any("→" in ln and "2 redirects" in ln for ln in lines)
+    assert "broken" in p.stderr and "URLs/s" in p.stderr
+
+
+def test_quiet_lists_only_failures(url_file: Path) -> None:
+    p = run("check", str(url_file), "--quiet")
+    assert p.returncode == 1
+    assert len(p.stdout.splitlines()) == 2
+    assert p.stderr == ""
+
+
+def test_all_ok_exits_zero(http_server: Any) -> None:
+    p = run("check", http_server.base_url + "/ok", http_server.base_url + "/redirect/1")
+    assert p.returncode == 0, p.stderr
+
+
+def test_stdin_is_default_input(http_server: Any) -> None:
+    p = run("check", "-f", "jsonl", stdin=f"{http_server.base_url}/ok\n")
+    assert p.returncode == 0
+    assert json.loads(p.stdout)["sources"] == ["<stdin>:1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "/no/such/file.txt"], "no such file"),
+        (["check", "--workers", "0", "http://x.invalid/"], "workers"),
+        (["check", "--accept", "abc", "http://x.invalid/"], "bad status"),
+        (["check", "--header", "nocolon", "http://x.invalid/"], "bad header"),
+        (["check", "--format", "xml", "http://x.invalid/"], "format"),
+        (["check", "--timeout", "-1", "http://x.invalid/"], "timeout"),
+        (["check", "--ca-cert", "/no/such/ca.pem", "http://x.invalid/"], "ca-cert"),
+        (["nosuchcommand"], "No such command"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    p = run(*args)
+    assert p.returncode == 2
+    assert message in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_directory_input_is_usage_error(tmp_path: Path) -> None:
+    p = run("check", str(tmp_path))
+    assert p.returncode == 2 and "directory" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_unwritable_output_is_usage_error(tmp_path: Path) -> None:
+    p = run("check", "http://x.invalid/", "-o", str(tmp_path / "no" / "dir" / "out.txt"))
+    assert p.returncode == 2 and "cannot write" in p.stderr
+
+
+def test_bad_ca_file_content_is_a_clean_error(tmp_path: Path, http_server: Any) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    p = run("check", "--ca-cert", str(bad), http_server.base_url.replace("http:", "https:") + "/")
+    assert p.returncode == 1
+    assert "Traceback" not in p.stderr
+
+
+def test_verbose_logs_thread_names(http_server: Any) -> None:
+    p = run("check", "-vv", http_server.base_url + "/ok")
+    assert "urlsweep-worker-1" in p.stderr
+
+
+def test_empty_input_exits_zero() -> None:
+    p = run("check", "-", stdin="# nothing here\n\n")
+    assert p.returncode == 0
+    assert "no URLs" in p.stderr
+
+
+def _start(args: list[str], **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen([*CMD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+
+def _wait_for_lines(path: Path, n: int, deadline: float = 20) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if path.exists() and path.read_text().count("\n") >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {n} results in {path} after {deadline} s")
+
+
+def test_sigint_flushes_finished_records_and_exits_130(tmp_path: Path, http_server: Any) -> None:
+    urls = tmp_path / "slow.txt"
+    urls.write_text("".join(f"{http_server.base_url}/delay/0.3?i={i}\n" for i in range(2000)))
+    out = tmp_path / "out.jsonl"
+    proc = _start(["check", str(urls), "-w", "8", "-f", "jsonl", "-o", str(out), "--no-progress"])
+    _wait_for_lines(out, 10)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    lines = out.read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # every line complete
+    assert 10 <= len(records) < 2000
+    assert len({r["url"] for r in records}) == len(records)
+    assert all(r["ok"] for r in records)  # in-flight checks finished, not cut
+    # Every request the server completed has its record (none lost).
+    served = {q.path for q in http_server.requests if q.time_end is not None}
+    written = {r["url"].removeprefix(http_server.base_url) for r in records}
+    assert served <= written
+    assert "interrupted" in stderr
+
+
+def test_second_sigint_exits_at_once(tmp_path: Path, raw_server_factory: Any) -> None:
+    import servers
+
+    srv = raw_server_factory(servers.hang)
+    out = tmp_path / "out.jsonl"
+    proc = _start(["check", srv.base_url + "/", "-t", "60", "-f", "jsonl", "-o", str(out),
+                   "--no-progress"])
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None  # still waiting for the in-flight check
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=5)
+    assert proc.returncode == 130
+
+
+def test_demo_runs_offline() -> None:
+    p = run("demo", timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Sequential: 1 worker" in p.stdout
+    assert "Concurrent: 8 workers" in p.stdout
+    assert "faster" in p.stdout
+    assert "dns" in p.stdout and "404" in p.stdout

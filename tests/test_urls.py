@@ -1,0 +1,101 @@
+"""URL normalisation: what goes on the wire, and what is rejected with which category."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from urlsweep.urls import InvalidURL, host_key, is_reserved_invalid, normalise, request_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("http://Example.COM", "http://example.com/"),
+        ("HTTP://example.com:80/a", "http://example.com/a"),
+        ("https://example.com:443/", "https://example.com/"),
+        ("https://example.com:8443/", "https://example.com:8443/"),
+        ("  http://example.com/x  ", "http://example.com/x"),
+        ("https://bücher.de/über uns?q=ä b", "https://xn--bcher-kva.de/%C3%BCber%20uns?q=%C3%A4%20b"),
+        ("http://example.com/%7Euser/%zz", "http://example.com/%7Euser/%25zz"),
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+        ("http://[0:0::1]/", "http://[::1]/"),
+        ("http://example.com./", "http://example.com/"),
+        ("http://example.com/a#frag", "http://example.com/a#frag"),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        ("http://", "invalid_url"),
+        ("http://[::1", "invalid_url"),
+        ("not a url", "invalid_url"),
+        ("example.com", "invalid_url"),
+        ("", "invalid_url"),
+        ("http://exa mple.com/", "invalid_url"),
+        ("http://a..b/", "invalid_url"),
+        ("http://x:99999/", "invalid_url"),
+        ("http://x:0/", "invalid_url"),
+        ("http://[zz::1]/", "invalid_url"),
+        ("http://exa\x00mple.com/", "invalid_url"),
+        ("ftp://example.com/file", "unsupported_scheme"),
+        ("javascript:alert(1)", "unsupported_scheme"),
+        ("mailto:someone@example.com", "unsupported_scheme"),
+        ("file:///etc/passwd", "unsupported_scheme"),
+    ],
+)
+def test_rejected(raw: str, error: str) -> None:
+    with pytest.raises(InvalidURL) as info:
+        normalise(raw)
+    assert info.value.error == error
+
+
+def test_missing_scheme_suggests_one() -> None:
+    with pytest.raises(InvalidURL, match=r"did you mean https://example\.com"):
+        normalise("example.com")
+
+
+def test_same_resource_normalises_to_same_url() -> None:
+    variants = ["http://EXAMPLE.com", "http://example.com:80/", "http://example.com/"]
+    assert len({normalise(v) for v in variants}) == 1
+
+
+def test_host_key_and_helpers() -> None:
+    assert host_key("http://example.com/a") == "http://example.com:80"
+    assert host_key("https://example.com:8443/a") == "https://example.com:8443"
+    assert host_key("http://[::1]:81/") == "http://[::1]:81"
+    assert host_key("http://example.com/") != host_key("https://example.com/")
+    assert request_url("http://a/b?c#d") == "http://a/b?c"
+    assert is_reserved_invalid("http://x.invalid/")
+    assert is_reserved_invalid("http://INVALID./")
+    assert not is_reserved_invalid("http://invalid.example/")
+
+
+@given(st.text(max_size=300))
+def test_normalise_never_crashes(text: str) -> None:
+    try:
+        url = normalise(text)
+    except InvalidURL as exc:
+        assert exc.error in ("invalid_url", "unsupported_scheme")
+        return
+    assert url.startswith(("http://", "https://"))
+    assert url.isascii()
+    assert " " not in url
+    # Normalising is idempotent: a normalised URL is its own canonical form.
+    assert normalise(url) == url
+
+
+@given(
+    st.sampled_from(["http", "https", "HTTP"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60),
+)
+def test_normalise_with_scheme_never_crashes(scheme: str, rest: str) -> None:
+    try:
+        normalise(f"{scheme}://{rest}")
+    except InvalidURL as exc:
+        assert exc.error == "invalid_url"
