@@ -13,7 +13,7 @@ import hashlib
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -30,6 +30,10 @@ log = logging.getLogger("urlsweep")
 _POLL: Final = 0.1  # how often blocked threads look at the cancel flag (seconds)
 _WORKER_EXIT: Final = object()
 _FEEDER_EXIT: Final = object()
+
+# How a worker checks one URL: `probe.check_one`, or a caller's function with its signature
+# (a crawler fetches and parses pages there, in the worker, with the worker's transport).
+Checker = Callable[[Transport, str, str, Options, tuple[str, ...]], Result]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,11 @@ def url_digest(url: str) -> int:
 class Engine:
     """One run over `targets`. Iterate it once to drive the run and receive the results."""
 
-    def __init__(self, targets: Iterable[Target], options: Options) -> None:
+    def __init__(
+        self, targets: Iterable[Target], options: Options, *, checker: Checker | None = None
+    ) -> None:
         self.options = options
+        self._checker: Checker = checker or probe.check_one
         self.stats = Stats()
         self._targets = targets
         self._cancel = threading.Event()
@@ -257,7 +264,7 @@ class Engine:
 
     def _check(self, transport: Transport, work: Work) -> Result:
         try:
-            result = probe.check_one(transport, work.raw, work.url, self.options, work.sources)
+            result = self._checker(transport, work.raw, work.url, self.options, work.sources)
         except Exception as exc:  # a bug must cost one record, not the run
             log.exception("internal error checking %s", work.url)
             return Result(

@@ -21,10 +21,12 @@ def _fallback_to_get(resp: Response) -> bool:
     return resp.status is not None and resp.status >= 400
 
 
-def fetch(transport: Transport, url: str, options: Options) -> tuple[Response, str]:
-    """One hop: the response and the method that produced it."""
-    if options.method == "get":
-        return transport.request(request_url(url), "GET"), "GET"
+def fetch(
+    transport: Transport, url: str, options: Options, max_body: int = 0
+) -> tuple[Response, str]:
+    """One hop: the response and the method that produced it (GET whenever a body is wanted)."""
+    if options.method == "get" or max_body > 0:
+        return transport.request(request_url(url), "GET", max_body=max_body), "GET"
     resp = transport.request(request_url(url), "HEAD")
     if _fallback_to_get(resp):
         return transport.request(request_url(url), "GET"), "GET"
@@ -39,14 +41,27 @@ def check_one(
     sources: tuple[str, ...] = (),
 ) -> Result:
     """Check the already normalised `url` (given by the user as `raw`) and build its record."""
+    return walk(transport, raw, url, options, sources)[0]
+
+
+def walk(
+    transport: Transport,
+    raw: str,
+    url: str,
+    options: Options,
+    sources: tuple[str, ...] = (),
+    max_body: int = 0,
+) -> tuple[Result, Response | None]:
+    """Follow `url` hop by hop to its final answer: the record, and the last response
+    (with up to `max_body` bytes of body, for callers that read pages)."""
     started = time.monotonic()
     hops: list[Hop] = []
     current = url
     resp: Response | None = None
     method: str | None = None
 
-    def done(**fields: object) -> Result:
-        return Result(
+    def done(**fields: object) -> tuple[Result, Response | None]:
+        record = Result(
             url=raw,
             final_url=current,
             redirects=tuple(hops),
@@ -57,11 +72,12 @@ def check_one(
             sources=sources,
             **fields,  # type: ignore[arg-type]
         )
+        return record, resp
 
     for _ in range(options.max_redirects + 1):
         if is_reserved_invalid(current):
             return done(error=R.DNS, detail="reserved name under .invalid never resolves")
-        resp, method = fetch(transport, current, options)
+        resp, method = fetch(transport, current, options, max_body)
         if resp.error is not None:
             return done(error=resp.error, detail=resp.detail)
         status = resp.status

@@ -15,6 +15,8 @@ TIMEOUT: Final = "timeout"
 TOO_MANY_REDIRECTS: Final = "too_many_redirects"
 PROTOCOL: Final = "protocol"
 BLOCKED: Final = "blocked"
+MISSING_FILE: Final = "missing_file"  # a link to a local file that does not exist
+MISSING_FRAGMENT: Final = "missing_fragment"  # the page is there, its #anchor is not
 
 ERRORS: Final = (
     INVALID_URL,
@@ -26,6 +28,8 @@ ERRORS: Final = (
     TOO_MANY_REDIRECTS,
     PROTOCOL,
     BLOCKED,
+    MISSING_FILE,
+    MISSING_FRAGMENT,
 )
 
 # Outcomes: what a person should do about the URL.

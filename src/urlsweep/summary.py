@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .result import Result
+from .result import SKIPPED, Result
 
 
 @dataclass
@@ -42,7 +42,8 @@ class Summary:
 
     @property
     def not_ok(self) -> int:
-        return self.total - self.ok
+        """Records that need attention; skipped ones (not checked, on purpose) are not."""
+        return self.total - self.ok - self.by_outcome[SKIPPED]
 
     def to_dict(self) -> dict[str, Any]:
         return {

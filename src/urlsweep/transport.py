@@ -9,7 +9,7 @@ stopped as soon as the header block of the final response is complete.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -71,9 +71,19 @@ def classify(code: int, message: str) -> str:
 class _Exchange:
     """Callback state for one transfer: collects the header block and maybe some body."""
 
-    __slots__ = ("body", "done", "headers", "keep_body", "max_body", "size", "status", "truncated")
+    __slots__ = (
+        "body",
+        "done",
+        "headers",
+        "keep_body",
+        "max_body",
+        "sink",
+        "size",
+        "status",
+        "truncated",
+    )
 
-    def __init__(self, max_body: int) -> None:
+    def __init__(self, max_body: int, sink: Callable[[bytes], None] | None = None) -> None:
         self.status: int | None = None
         self.headers: list[tuple[str, str]] = []
         self.done = False
@@ -82,6 +92,7 @@ class _Exchange:
         self.body: list[bytes] = []
         self.size = 0
         self.truncated = False
+        self.sink = sink
 
     def on_header(self, line: bytes) -> int | None:
         if line.startswith(b"HTTP/"):
@@ -109,13 +120,19 @@ class _Exchange:
             return 0
         room = self.max_body - self.size
         if len(chunk) >= room:
-            self.body.append(chunk[:room])
+            self._take(chunk[:room])
             self.size = self.max_body
             self.truncated = True
             return 0
-        self.body.append(chunk)
+        self._take(chunk)
         self.size += len(chunk)
         return None
+
+    def _take(self, chunk: bytes) -> None:
+        if self.sink is None:
+            self.body.append(chunk)
+        elif self.status is not None and 200 <= self.status < 300:
+            self.sink(chunk)  # streamed: only a success's body, never a redirect's
 
 
 class Transport:
@@ -148,10 +165,15 @@ class Transport:
         *,
         max_body: int = 0,
         headers: Sequence[str] = (),
+        sink: Callable[[bytes], None] | None = None,
     ) -> Response:
-        """Send one request to `url` (no fragment) and return the final response or error."""
+        """Send one request to `url` (no fragment) and return the final response or error.
+
+        With `sink`, the (decoded, capped) body of a 2xx answer is passed to it chunk by chunk
+        instead of being kept: for documents parsed as they stream. `sink` must not raise.
+        """
         c = self._curl
-        ex = _Exchange(max_body)
+        ex = _Exchange(max_body, sink)
         c.setopt(pycurl.URL, url)
         if method == "HEAD":
             c.setopt(pycurl.NOBODY, 1)

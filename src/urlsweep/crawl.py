@@ -1,0 +1,307 @@
+"""A recursive crawl (and `--extract`): pages are fetched and parsed in engine workers.
+
+The crawler feeds the ordinary Engine through `Frontier`, an iterator over a queue that ends
+when nothing is queued and no page is still being read. Workers run `Crawler._check`: a page
+in scope is fetched once (GET, size-capped), its links are taken and offered to the frontier,
+and its body is dropped; everything else is checked like any URL. Results are held until the
+crawl ends, because a URL can be found on one more page until the last page is read, and each
+record lists every page that links to it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from . import probe
+from . import result as R
+from .engine import Engine
+from .extract import Link
+from .inputs import Target
+from .links import AnchorStore, LinkIndex, missing_fragments, with_sources
+from .options import Options
+from .pages import fetch_page
+from .result import Result
+from .robots import Robots
+from .sitemap import Entry, fetch_remote
+from .transport import Transport
+from .urls import InvalidURL, host_key, normalise
+
+_POLL = 0.1
+# Extensions that are never HTML pages: checked, not downloaded to be parsed.
+_NOT_PAGES = frozenset(
+    [
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".svg",
+        ".webp",
+        ".ico",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".avif",
+        ".css",
+        ".js",
+        ".mjs",
+        ".map",
+        ".json",
+        ".xml",
+        ".txt",
+        ".csv",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".tar",
+        ".rar",
+        ".exe",
+        ".dmg",
+        ".iso",
+        ".deb",
+        ".rpm",
+        ".whl",
+        ".mp3",
+        ".mp4",
+        ".m4a",
+        ".ogg",
+        ".wav",
+        ".webm",
+        ".mov",
+        ".avi",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    depth: int | None = None  # None: unlimited; 0: only the start pages are read
+    follow_hosts: tuple[str, ...] = ()  # more hosts to crawl ("host" or "host:port")
+    robots: bool = True
+    max_pages: int | None = None
+    sitemap: bool = True  # seed from the start host's sitemaps
+    check_fragments: bool = False
+
+
+class Frontier:
+    """The crawl's queue of URLs, iterated by the engine's feeder until the crawl is over."""
+
+    def __init__(self, stopped: Callable[[], bool]) -> None:
+        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pending = 0  # pages offered and not yet read: they may offer more
+        self._stopped = stopped
+
+    def offer(self, url: str, page: bool) -> None:
+        if page:
+            with self._lock:
+                self._pending += 1
+        self._queue.put(url)
+
+    def page_done(self) -> None:
+        with self._lock:
+            self._pending -= 1
+
+    def __iter__(self) -> Iterator[Target]:
+        while not self._stopped():
+            try:
+                yield Target(self._queue.get(timeout=_POLL))
+            except queue.Empty:
+                with self._lock:
+                    if self._pending == 0 and self._queue.empty():
+                        return
+
+
+class Crawler:
+    """Crawl from `seeds` and check every link found. A `ResultSource`: iterate it once."""
+
+    def __init__(self, seeds: Sequence[str], options: Options, crawl: CrawlOptions) -> None:
+        self.crawl = crawl
+        self.options = options
+        self.index = LinkIndex()
+        self.anchors = AnchorStore()
+        self.robots = Robots(options.user_agent)
+        self._lock = threading.Lock()
+        self._depth: dict[str, int] = {}  # pages to read -> their depth
+        self._read: set[str] = set()  # pages whose links were taken (also redirect targets)
+        self._pages_read = 0
+        self._scope: set[str] = set()
+        self._invalid: list[Result] = []
+        self._cancelled = threading.Event()
+        self.frontier = Frontier(self._is_stopped)
+        self.engine = Engine(self.frontier, options, checker=self._check)
+        self.stats = self.engine.stats
+        for seed in seeds:
+            try:
+                url = normalise(seed).split("#", 1)[0]
+            except InvalidURL as exc:
+                self._invalid.append(probe.invalid(seed, exc))
+                continue
+            self._scope.add(host_key(url))
+            if self.index.add(url, None):
+                with self._lock:
+                    self._depth[url] = 0
+                self.frontier.offer(url, page=True)
+        self._follow = {h.lower().rstrip("/") for h in crawl.follow_hosts}
+
+    def _is_stopped(self) -> bool:
+        return self._cancelled.is_set() or self.engine.cancelled
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self.engine.cancel()
+
+    # -- scope ------------------------------------------------------------------------------
+    def in_scope(self, url: str) -> bool:
+        if host_key(url) in self._scope:
+            return True
+        parts = urlsplit(url)
+        return (parts.hostname or "") in self._follow or parts.netloc.lower() in self._follow
+
+    def _wants_page(self, url: str, link: Link, depth: int) -> bool:
+        if not link.is_page or link.nofollow or not self.in_scope(url):
+            return False
+        if self.crawl.depth is not None and depth > self.crawl.depth:
+            return False
+        return os.path.splitext(urlsplit(url).path)[1].lower() not in _NOT_PAGES
+
+    def _offer(self, href: str, base: str, source: str, link: Link, depth: int) -> None:
+        absolute = urljoin(base, href.strip())
+        scheme = urlsplit(absolute).scheme.lower()
+        if scheme not in ("http", "https"):
+            return  # mailto:, javascript:, data: ...
+        fragment = absolute.split("#", 1)[1] if "#" in absolute else None
+        try:
+            url = normalise(absolute).split("#", 1)[0]
+        except InvalidURL:
+            url = absolute.split("#", 1)[0]  # the engine reports it, with this page as source
+        if not self.index.add(url, source, fragment):
+            return
+        page = self._wants_page(url, link, depth)
+        if page:
+            with self._lock:
+                self._depth[url] = depth
+        self.frontier.offer(url, page)
+
+    # -- engine workers ---------------------------------------------------------------------
+    def _check(
+        self,
+        transport: Transport,
+        raw: str,
+        url: str,
+        options: Options,
+        sources: tuple[str, ...],
+    ) -> Result:
+        with self._lock:
+            depth = self._depth.get(raw)
+        try:
+            return self._check_inner(transport, raw, url, options, sources, depth)
+        finally:
+            if depth is not None:
+                self.frontier.page_done()
+
+    def _check_inner(
+        self,
+        transport: Transport,
+        raw: str,
+        url: str,
+        options: Options,
+        sources: tuple[str, ...],
+        depth: int | None,
+    ) -> Result:
+        if self.crawl.robots and self.in_scope(url) and not self.robots.allowed(transport, url):
+            return Result(
+                url=raw, final_url=url, outcome=R.SKIPPED, detail="disallowed by robots.txt"
+            )
+        if depth is not None:
+            with self._lock:
+                budget = self.crawl.max_pages is None or self._pages_read < self.crawl.max_pages
+                if budget:
+                    self._pages_read += 1
+            if budget:
+                return self._read_page(transport, raw, url, options, sources, depth)
+        if self.crawl.check_fragments and self.index.fragments(raw):
+            page = fetch_page(transport, raw, url, options, sources)
+            if page.links is not None:
+                self.anchors.put(raw, page.links.anchors)
+            return page.result
+        return probe.check_one(transport, raw, url, options, sources)
+
+    def _read_page(
+        self,
+        transport: Transport,
+        raw: str,
+        url: str,
+        options: Options,
+        sources: tuple[str, ...],
+        depth: int,
+    ) -> Result:
+        page = fetch_page(transport, raw, url, options, sources)
+        final = (page.result.final_url or url).split("#", 1)[0]
+        if depth == 0 and self.crawl.sitemap:
+            self._seed_sitemaps(transport, url, options)
+        if page.links is None:
+            return page.result
+        self.anchors.put(raw, page.links.anchors)
+        self.anchors.put(final, page.links.anchors)
+        with self._lock:
+            if final in self._read:  # reached again through a redirect: read once
+                return page.result
+            self._read.update((raw, final))
+        for link in page.links.links:
+            self._offer(link.href, page.base, final, link, depth + 1)
+        return page.result
+
+    def _seed_sitemaps(self, transport: Transport, url: str, options: Options) -> None:
+        """Pages listed in the start host's sitemaps, as if linked from the start page."""
+        listed = self.robots.sitemaps(transport, url) if self.crawl.robots else []
+        for sitemap in listed or [urljoin(url, "/sitemap.xml")]:
+            self._read_sitemap(transport, sitemap, options, nesting=0)
+
+    def _read_sitemap(
+        self, transport: Transport, sitemap: str, options: Options, nesting: int
+    ) -> None:
+        try:
+            where = normalise(sitemap)
+        except InvalidURL:
+            return
+        if not self.in_scope(where) or not self.index.add(where, None):
+            return
+        nested: list[str] = []
+        entry_link = Link("", 0, "a")
+
+        def on_entry(entry: Entry) -> None:
+            if entry.kind == "sitemap":
+                nested.append(entry.loc)
+            else:
+                self._offer(entry.loc, where, where, entry_link, 1)
+
+        fetch_remote(transport, where, options, on_entry)
+        if nesting < 3:
+            for child in nested:
+                self._read_sitemap(transport, child, options, nesting + 1)
+
+    # -- the caller's thread --------------------------------------------------------------
+    def __iter__(self) -> Iterator[Result]:
+        held = list(self._invalid)
+        held.extend(self.engine)
+        for result in held:
+            record = with_sources(result, self.index)
+            yield record
+            if self.crawl.check_fragments:
+                yield from missing_fragments(
+                    record, self.index.fragments(record.url), self.anchors.get(record.url)
+                )
