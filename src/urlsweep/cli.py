@@ -28,7 +28,8 @@ EXIT_NOT_OK = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-FORMAT_NAMES = ("text", "json", "jsonl", "csv")
+FORMAT_NAMES = ("text", "json", "jsonl", "csv", "sarif")
+INPUT_TYPES = ("auto", "urls", "html", "markdown", "sitemap")
 
 
 class StdoutProxy:
@@ -177,6 +178,46 @@ def main() -> None:
     is_flag=True,
     help="No progress or summary; text output lists only URLs that are not ok.",
 )
+@click.option(
+    "--type",
+    "input_type",
+    type=click.Choice(INPUT_TYPES),
+    default="auto",
+    show_default=True,
+    help="How to read INPUT files. auto: .html/.htm and .md/.markdown are documents whose "
+    "links are checked, .xml/.xml.gz are sitemaps, other files are URL lists. "
+    "'sitemap' also makes URL INPUTs sitemaps to fetch.",
+)
+@click.option(
+    "--extract",
+    is_flag=True,
+    help="Fetch each URL INPUT as a page (GET, size-capped) and check the links in it.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Where the documents are published: relative links become URLs under it "
+    "(the file's path below --root-dir, or the current directory, is appended).",
+)
+@click.option(
+    "--root-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Directory that root-relative links (/x.html) in local documents point into.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Check links to local files only; every network link is reported as skipped.",
+)
+@click.option(
+    "--check-fragments",
+    is_flag=True,
+    help="Verify #anchor links against the ids/names of the target page (GitHub-style "
+    "heading anchors in Markdown); pages with such links are downloaded.",
+)
+@click.option("--bare-urls", is_flag=True, help="Also check plain-text URLs in Markdown.")
 def check(
     inputs: tuple[str, ...],
     workers: int,
@@ -193,11 +234,22 @@ def check(
     no_progress: bool,
     verbose: int,
     quiet: bool,
+    input_type: str = "auto",
+    extract: bool = False,
+    base_url: str | None = None,
+    root_dir: str | None = None,
+    offline: bool = False,
+    check_fragments: bool = False,
+    bare_urls: bool = False,
+    **crawl: Any,
 ) -> None:
     """Check the status of every URL in INPUT...
 
     INPUT is a URL, a file with one URL per line (blank lines and # comments are ignored),
     or - for stdin (the default when no INPUT is given and stdin is not a terminal).
+    HTML and Markdown files, directories of them and quoted globs ('docs/**/*.md') have
+    their links checked, each reported with every file:line that has it; sitemaps
+    (.xml, .xml.gz) have the pages they list checked.
 
     Exit status: 0 all ok, 1 some URL not ok, 2 usage error or unreadable input,
     130 interrupted.
@@ -205,12 +257,12 @@ def check(
     from . import inputs as inp
 
     setup_logging(verbose)
+    crawl_mode = bool(crawl.pop("crawl_mode", False))
     if not inputs:
         if sys.stdin.isatty():
             fail("no INPUT given (a URL, a file of URLs, or - for stdin); see urlsweep check -h")
         inputs = ("-",)
     try:
-        inp.check_inputs(inputs)
         options = Options(
             workers=workers,
             timeout=timeout,
@@ -225,16 +277,34 @@ def check(
     except (inp.InputError, OptionError) as exc:
         fail(str(exc))
     show_progress = not (no_progress or quiet) and sys.stderr.isatty()
-    total = inp.count_lines(inputs) if show_progress else None
-    from .engine import Engine
+    from .linkrun import LinkArgs, plan_run
 
+    try:
+        source, documents = plan_run(
+            inputs,
+            options,
+            LinkArgs(
+                input_type=input_type,
+                extract=extract,
+                base_url=base_url,
+                root_dir=root_dir,
+                offline=offline,
+                check_fragments=check_fragments,
+                bare_urls=bare_urls,
+                crawl=crawl if crawl_mode else None,
+            ),
+        )
+    except (inp.InputError, OptionError) as exc:
+        fail(str(exc))
+    total = None if documents or not show_progress else inp.count_lines(inputs)
     code = run_check(
-        Engine(inp.read_inputs(inputs), options),
+        source,
         fmt=fmt,
         output=output,
         progress=show_progress,
         total=total,
         quiet=quiet,
+        group=documents,
     )
     sys.exit(code)
 
@@ -260,6 +330,7 @@ def run_check(
     progress: bool,
     total: int | None,
     quiet: bool,
+    group: bool = False,
 ) -> int:
     """Drive one run to its end and return the exit code. Shared by every checking command.
 
@@ -279,7 +350,9 @@ def run_check(
     err = Console(stderr=True)
 
     with open_output(output) as stream:
-        kwargs: dict[str, object] = {"only_failures": quiet} if fmt == "text" else {}
+        kwargs: dict[str, object] = (
+            {"only_failures": quiet, "group": group} if fmt == "text" else {}
+        )
         sink = make_sink(fmt, stream, **kwargs)
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -332,6 +405,63 @@ def run_check(
     if summary.total == 0 and not quiet:
         err.print("[yellow]no URLs in the input[/]")
     return EXIT_NOT_OK if summary.not_ok else EXIT_OK
+
+
+_CHECK_ONLY = ("input_type", "extract", "base_url", "root_dir", "offline", "bare_urls")
+
+
+def _crawl(**kwargs: Any) -> None:
+    """Check every link of a site, crawling it from START_URL...
+
+    Pages on the start host (and --follow-host hosts) are fetched once each, their links
+    taken, and followed to --depth; links to other hosts are checked, not crawled.
+    robots.txt is honoured and /sitemap.xml (or robots.txt's Sitemap:) seeds the crawl.
+    Results come when the crawl ends, each with every page that links to it.
+
+    Exit status: 0 all ok, 1 some link not ok, 2 usage error, 130 interrupted.
+    """
+    kwargs["inputs"] = kwargs.pop("start_urls")
+    if not kwargs["inputs"]:
+        fail("no START_URL given; see urlsweep crawl -h")
+    check.callback(crawl_mode=True, **kwargs)  # type: ignore[misc]
+
+
+crawl_command = click.Command(
+    "crawl",
+    callback=_crawl,
+    help=_crawl.__doc__,
+    short_help="Crawl a site and check every link in it.",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    params=[
+        click.Argument(["start_urls"], nargs=-1, metavar="START_URL..."),
+        *(p for p in check.params if p.name not in _CHECK_ONLY and p.name != "inputs"),
+        click.Option(
+            ["-d", "--depth"],
+            type=click.IntRange(0, None),
+            default=None,
+            help="Follow links at most N pages away from the start (default: unlimited; "
+            "0: read the start pages only).",
+        ),
+        click.Option(
+            ["--follow-host"],
+            "follow_hosts",
+            multiple=True,
+            metavar="HOST",
+            help="Also crawl this host (name, or name:port); repeatable.",
+        ),
+        click.Option(
+            ["--max-pages"],
+            type=click.IntRange(1, None),
+            default=None,
+            help="Read at most N pages; links beyond are checked, not followed.",
+        ),
+        click.Option(["--ignore-robots"], is_flag=True, help="Do not obey robots.txt."),
+        click.Option(
+            ["--no-sitemap"], is_flag=True, help="Do not seed the crawl from the sitemaps."
+        ),
+    ],
+)
+main.add_command(crawl_command)
 
 
 @main.command()

@@ -27,7 +27,7 @@ from .options import Options
 from .pages import fetch_page
 from .result import Result
 from .robots import Robots
-from .sitemap import Entry, fetch_remote
+from .sitemap import MAX_NESTING, Entry, fetch_remote
 from .transport import Transport
 from .urls import InvalidURL, host_key, normalise
 
@@ -139,6 +139,7 @@ class Crawler:
         self._read: set[str] = set()  # pages whose links were taken (also redirect targets)
         self._pages_read = 0
         self._scope: set[str] = set()
+        self._sitemaps: set[str] = set()
         self._invalid: list[Result] = []
         self._cancelled = threading.Event()
         self.frontier = Frontier(self._is_stopped)
@@ -278,8 +279,10 @@ class Crawler:
             where = normalise(sitemap)
         except InvalidURL:
             return
-        if not self.in_scope(where) or not self.index.add(where, None):
-            return
+        with self._lock:
+            if where in self._sitemaps or not self.in_scope(where):
+                return
+            self._sitemaps.add(where)
         nested: list[str] = []
         entry_link = Link("", 0, "a")
 
@@ -290,7 +293,7 @@ class Crawler:
                 self._offer(entry.loc, where, where, entry_link, 1)
 
         fetch_remote(transport, where, options, on_entry)
-        if nesting < 3:
+        if nesting < MAX_NESTING:
             for child in nested:
                 self._read_sitemap(transport, child, options, nesting + 1)
 

@@ -75,6 +75,7 @@ class DocOptions:
     offline: bool = False  # check local files only; network links are skipped
     check_fragments: bool = False
     bare_urls: bool = False  # also plain-text URLs in Markdown
+    kind: str | None = None  # "html" or "markdown" for every document, whatever its name
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +137,8 @@ def _network(url: str, fragment: str | None) -> Resolved:
     return Resolved("url", key, fragment)
 
 
-def read_document(path: str, bare_urls: bool = False) -> PageLinks:
-    kind = doc_kind(path) or "html"
+def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -> PageLinks:
+    kind = kind or doc_kind(path) or "html"
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -216,7 +217,7 @@ class DocumentRun:
         skipped_at = LinkIndex()
         workers = min(8, os.cpu_count() or 1)
         with ThreadPoolExecutor(workers, thread_name_prefix="urlsweep-parse") as pool:
-            parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls), paths)
+            parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls, self.doc.kind), paths)
             for path, page in zip(paths, parsed, strict=True):
                 self.anchors.put(os.path.normpath(path), page.anchors)
                 for link in page.links:
@@ -253,7 +254,18 @@ class DocumentRun:
                 )
             else:
                 yield Target(url)
-        yield from more
+        for target in more:
+            if self.doc.offline:
+                self._local.put(
+                    Result(
+                        url=target.raw,
+                        outcome=R.SKIPPED,
+                        detail="network link not checked (--offline)",
+                        sources=(target.source,) if target.source else (),
+                    )
+                )
+            else:
+                yield target
 
     # -- runs in engine workers -------------------------------------------------------------
     def _check(

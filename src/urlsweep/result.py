@@ -96,6 +96,8 @@ class Result:
             return self.error
         if self.ok:
             return OK
+        if self.status is None:
+            return self.outcome  # not an HTTP answer: a skipped link, a local file
         return f"http_{self.status}"
 
     def to_dict(self) -> dict[str, Any]:

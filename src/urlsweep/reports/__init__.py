@@ -12,6 +12,7 @@ from typing import TextIO
 from .base import Sink
 from .csvfmt import CsvSink
 from .jsonfmt import JsonlSink, JsonSink
+from .sarif import SarifSink
 from .text import TextSink
 
 FORMATS: dict[str, Callable[[TextIO], Sink]] = {
@@ -19,6 +20,7 @@ FORMATS: dict[str, Callable[[TextIO], Sink]] = {
     "json": JsonSink,
     "jsonl": JsonlSink,
     "csv": CsvSink,
+    "sarif": SarifSink,
 }
 
 

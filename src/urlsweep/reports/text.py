@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..result import Result
+from ..result import SKIPPED, Result
 from ..summary import Summary
 from .base import Sink
+from .sarif import split_source
 
 _STYLE = {"ok": "green", "broken": "red", "unverifiable": "yellow", "skipped": "dim"}
 _MARK = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-"}
@@ -21,6 +22,8 @@ _MARK = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-"}
 def status_text(result: Result) -> str:
     if result.error is not None:
         return result.error
+    if result.status is None:
+        return result.outcome  # a local file, or a link not checked
     return str(result.status)
 
 
@@ -48,16 +51,37 @@ def result_line(result: Result) -> Text:
 
 
 class TextSink(Sink):
-    def __init__(self, stream: TextIO, only_failures: bool = False) -> None:
+    """One line per record as it completes.
+
+    With `group`, records that need attention and say where they were found are held and
+    printed at the end under each source file or page, as people fix them file by file.
+    """
+
+    def __init__(self, stream: TextIO, only_failures: bool = False, group: bool = False) -> None:
         super().__init__(stream)
         self.only_failures = only_failures
+        self.group = group
+        self._by_source: dict[str, list[tuple[int, Result]]] = {}
         self.console = Console(file=stream, highlight=False, soft_wrap=True)
 
     def write(self, result: Result) -> None:
-        if self.only_failures and result.ok:
+        if self.only_failures and (result.ok or result.outcome == SKIPPED):
+            return
+        if self.group and result.sources and not result.ok and result.outcome != SKIPPED:
+            for source in result.sources:
+                where, line = split_source(source)
+                self._by_source.setdefault(where, []).append((line or 0, result))
             return
         self.console.print(result_line(result))
         self.maybe_flush()
+
+    def close(self, summary: Summary) -> None:
+        for where in sorted(self._by_source):
+            self.console.print(Text("\n" + where, style="bold"))
+            for line, result in sorted(self._by_source[where], key=lambda e: (e[0], e[1].url)):
+                row = Text(f"  {line:>5}  " if line else "  ")
+                self.console.print(row + result_line(result))
+        super().close(summary)
 
 
 def results_table(

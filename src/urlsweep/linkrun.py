@@ -1,0 +1,121 @@
+"""Which run a command line asks for: a URL list, documents and sitemaps, --extract, a crawl.
+
+Kept apart from the CLI so the library can build the same runs; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .documents import DocOptions, DocumentRun, doc_kind, expand, is_glob
+from .inputs import InputError, check_inputs, classify_arg, read_inputs
+from .options import OptionError, Options
+from .sitemap import is_sitemap_path, sitemap_targets
+
+if TYPE_CHECKING:
+    from .engine import ResultSource
+
+
+@dataclass(frozen=True, slots=True)
+class LinkArgs:
+    """The document and crawl options of `check` and `crawl`, as given."""
+
+    input_type: str = "auto"
+    extract: bool = False
+    base_url: str | None = None
+    root_dir: str | None = None
+    offline: bool = False
+    check_fragments: bool = False
+    bare_urls: bool = False
+    crawl: dict[str, Any] | None = None  # `crawl` command options; None for `check`
+
+
+@dataclass(slots=True)
+class InputPlan:
+    documents: list[str]
+    sitemaps: list[str]
+    plain: list[str]  # URLs, URL-list files, stdin
+
+
+def split_inputs(inputs: Sequence[str], input_type: str = "auto") -> InputPlan:
+    """Sort INPUTs by how they are read; raises InputError for one that cannot be read."""
+    plan = InputPlan([], [], [])
+    for arg in inputs:
+        if arg == "-":
+            plan.plain.append(arg)
+        elif "://" in arg:
+            (plan.sitemaps if input_type == "sitemap" else plan.plain).append(arg)
+        elif os.path.isdir(arg) or (is_glob(arg) and not os.path.exists(arg)):
+            found = expand(arg)
+            if not found:
+                raise InputError(f"{arg}: no HTML or Markdown files in this directory")
+            plan.documents.extend(found)
+        else:
+            classify_arg(arg)  # raises for a missing or unreadable file
+            kind = input_type
+            if kind == "auto":
+                kind = doc_kind(arg) or ("sitemap" if is_sitemap_path(arg) else "urls")
+            if kind in ("html", "markdown"):
+                plan.documents.append(arg)
+            elif kind == "sitemap":
+                plan.sitemaps.append(arg)
+            else:
+                plan.plain.append(arg)
+    check_inputs(plan.plain)
+    return plan
+
+
+def plan_run(inputs: Sequence[str], options: Options, args: LinkArgs) -> tuple[ResultSource, bool]:
+    """The run for these inputs, and whether its records carry document sources."""
+    from .crawl import Crawler, CrawlOptions
+    from .engine import Engine
+
+    if args.base_url is not None and not args.base_url.lower().startswith(("http://", "https://")):
+        raise OptionError(f"--base-url {args.base_url!r} is not an http(s) URL")
+    if args.crawl is not None:
+        bad = [u for u in inputs if "://" not in u]
+        if bad:
+            raise InputError(f"{bad[0]}: crawl starts from URLs (http:// or https://)")
+        c = args.crawl
+        crawl = CrawlOptions(
+            depth=c.get("depth"),
+            follow_hosts=tuple(c.get("follow_hosts") or ()),
+            robots=not c.get("ignore_robots", False),
+            max_pages=c.get("max_pages"),
+            sitemap=not c.get("no_sitemap", False),
+            check_fragments=args.check_fragments,
+        )
+        return Crawler(list(inputs), options, crawl), True
+    plan = split_inputs(inputs, args.input_type)
+    if args.extract:
+        if plan.documents or plan.sitemaps:
+            raise InputError("--extract reads pages from URLs (or files listing them)")
+        seeds = [t.raw for t in read_inputs(plan.plain)]
+        crawl = CrawlOptions(
+            depth=0, robots=False, sitemap=False, check_fragments=args.check_fragments
+        )
+        return Crawler(seeds, options, crawl), True
+    if not (plan.documents or plan.sitemaps or args.offline):
+        return Engine(read_inputs(plan.plain), options), False
+    doc = DocOptions(
+        base_url=args.base_url,
+        root_dir=args.root_dir,
+        offline=args.offline,
+        check_fragments=args.check_fragments,
+        bare_urls=args.bare_urls,
+        kind=args.input_type if args.input_type in ("html", "markdown") else None,
+    )
+
+    def transport() -> Any:
+        from .transport import Transport
+
+        return Transport(options)
+
+    more = itertools.chain(
+        sitemap_targets(plan.sitemaps, options, transport), read_inputs(plan.plain)
+    )
+    return DocumentRun(plan.documents, options, doc, more), True
