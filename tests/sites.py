@@ -5,10 +5,10 @@ a loop of pages, and fragments present and missing. Every request is logged."""
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from servers import TestHTTPServer, reply
 
 Route = tuple[int, dict[str, str], bytes]
 
@@ -25,53 +25,43 @@ def html(body: bytes) -> Route:
     return 200, {"Content-Type": "text/html; charset=utf-8"}, body
 
 
-@dataclass
+class _Routes(dict[str, Route]):
+    """Static routes: setting one serves it at once (paths not set get the built-in 404)."""
+
+    def __init__(self, server: TestHTTPServer) -> None:
+        super().__init__()
+        self._server = server
+
+    def __setitem__(self, path: str, route: Route) -> None:
+        super().__setitem__(path, route)
+        status, headers, body = route
+        ctype = headers.get("Content-Type", "text/html")
+        extra = [(k, v) for k, v in headers.items() if k != "Content-Type"]
+
+        def handler(h: BaseHTTPRequestHandler) -> None:
+            reply(h, status, body, extra, content_type=ctype)
+
+        self._server.route(path, handler)
+
+
 class Site:
-    """A loopback HTTP server answering from `routes`; `log` holds (method, path)."""
+    """A static website on a loopback TestHTTPServer; `log` lists (method, path) requests."""
 
-    host: str = "127.0.0.1"
-    routes: dict[str, Route] = field(default_factory=dict)
-    log: list[tuple[str, str]] = field(default_factory=list)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.server = TestHTTPServer(host).start()
+        self.base = self.server.base_url
+        self.routes = _Routes(self.server)
 
-    def __post_init__(self) -> None:
-        site = self
+    @property
+    def log(self) -> list[tuple[str, str]]:
+        with self.server.lock:
+            return [(r.method, r.path.partition("?")[0]) for r in self.server.requests]
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _answer(self, with_body: bool) -> None:
-                path = self.path.split("?", 1)[0]
-                site.log.append((self.command, path))
-                status, headers, body = site.routes.get(
-                    path, (404, {"Content-Type": "text/html"}, b"<p>not found</p>")
-                )
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if with_body:
-                    self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                self._answer(True)
-
-            def do_HEAD(self) -> None:
-                self._answer(False)
-
-        self.server = ThreadingHTTPServer((self.host, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.base = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+    def clear(self) -> None:
+        self.server.clear()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def gets(self, path: str) -> int:
         return sum(1 for m, p in self.log if m == "GET" and p == path)

@@ -25,7 +25,7 @@ def fixture_site() -> Iterator[tuple[sites.Site, sites.Site]]:
 @pytest.fixture
 def site(fixture_site: tuple[sites.Site, sites.Site]) -> tuple[sites.Site, sites.Site]:
     for s in fixture_site:
-        s.log.clear()
+        s.clear()
     return fixture_site
 
 
@@ -80,7 +80,7 @@ def test_robots_txt_is_honoured_unless_ignored(site: tuple[sites.Site, sites.Sit
     secret = next(r for r in results if r.url.endswith("/private/secret.html"))
     assert secret.outcome == "skipped" and "robots.txt" in secret.detail
     assert not main.requested("/private/secret.html")
-    main.log.clear()
+    main.clear()
     results = crawl(main.base + "/", robots=False)
     assert main.gets("/private/secret.html") == 1 and main.requested("/private/child.html")
     assert not main.requested("/robots.txt")
@@ -93,7 +93,7 @@ def test_sitemap_index_seeds_the_crawl_unless_disabled(
     results = crawl(main.base + "/")
     orphan = next(r for r in results if r.url == f"{main.base}/orphan.html")
     assert orphan.sources == (f"{main.base}/sitemap-pages.xml.gz",)
-    main.log.clear()
+    main.clear()
     results = crawl(main.base + "/", sitemap=False)
     assert not main.requested("/orphan.html") and not main.requested("/sitemap_index.xml")
     assert f"{main.base}/orphan-missing.html" not in broken_map(results)
@@ -112,7 +112,7 @@ def test_depth_limits_what_is_read(site: tuple[sites.Site, sites.Site]) -> None:
         f"{b}/deep/missing-from-base.html": {f"{b}/b.html"},
         f"{b}/moved-missing.html": {f"{b}/moved.html"},
     }
-    main.log.clear()
+    main.clear()
     crawl(main.base + "/", depth=0, sitemap=False)
     # Only the start page is read; /missing.html is a leaf whose HEAD 404 is retried as GET.
     assert {p for m, p in main.log if m == "GET"} == {"/", "/robots.txt", "/missing.html"}

@@ -121,7 +121,7 @@ def test_docs_folder_reports_exactly_the_broken_links_with_every_source(
 
 
 def test_offline_checks_local_files_only(docs: Path, web: sites.Site) -> None:
-    web.log.clear()
+    web.clear()
     p = run("check", "docs", "--offline", "-f", "jsonl")
     rows = records(p)
     assert not web.log, "no network request with --offline"
@@ -145,7 +145,7 @@ def test_globs_pick_documents_and_text_groups_by_file(docs: Path) -> None:
 
 
 def test_base_url_turns_relative_links_into_urls(docs: Path, web: sites.Site) -> None:
-    web.log.clear()
+    web.clear()
     write(docs, {"site/a.html": '<a href="b.html#x">b</a>\n<a href="/page.html#here">p</a>\n'})
     p = run(
         "check",
