@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import pytest
-import servers
 
+import servers
 import urlsweep
 from urlsweep import Result
 
@@ -90,7 +90,9 @@ def test_max_redirects_zero_reports_the_redirect(http_server: Any) -> None:
     assert r.error == "too_many_redirects"
 
 
-@pytest.mark.parametrize("target", ["ftp://example.com/x", "javascript:alert(1)", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "target", ["ftp://example.com/x", "javascript:alert(1)", "file:///etc/passwd"]
+)
 def test_redirect_to_other_scheme_is_refused(http_server: Any, target: str) -> None:
     from urllib.parse import quote
 
@@ -139,8 +141,9 @@ def test_hanging_server_times_out(raw_server_factory: Any) -> None:
 
 def test_headers_then_silence_is_ok_for_get(raw_server_factory: Any) -> None:
     # The status is known from the headers; a body that never comes must not matter.
-    r = check1(raw_server_factory(servers.headers_then_hang).base_url + "/", method="get",
-               timeout=3)
+    r = check1(
+        raw_server_factory(servers.headers_then_hang).base_url + "/", method="get", timeout=3
+    )
     assert r.status == 200 and r.ok
 
 
@@ -179,7 +182,9 @@ def test_tls_untrusted_is_tls_error(https_server: Any) -> None:
     assert r.error == "tls" and not r.ok
 
 
-def test_self_signed_is_tls_error_unless_insecure(https_self_signed_server: Any, tls_ca: Any) -> None:
+def test_self_signed_is_tls_error_unless_insecure(
+    https_self_signed_server: Any, tls_ca: Any
+) -> None:
     url = https_self_signed_server.base_url + "/ok"
     assert check1(url, ca_cert=tls_ca.ca_cert_path).error == "tls"
     r = check1(url, insecure=True)

@@ -18,7 +18,9 @@ import pytest
 CMD = [sys.executable, "-m", "urlsweep"]
 
 
-def run(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CMD, *args],
         input=stdin,
@@ -59,9 +61,21 @@ def test_version() -> None:
 def test_help_lists_options() -> None:
     p = run("check", "--help")
     assert p.returncode == 0
-    for opt in ("--workers", "--timeout", "--method", "--max-redirects", "--accept", "--format",
-                "--output", "--insecure", "--user-agent", "--header", "--no-progress",
-                "--verbose", "--quiet"):
+    for opt in (
+        "--workers",
+        "--timeout",
+        "--method",
+        "--max-redirects",
+        "--accept",
+        "--format",
+        "--output",
+        "--insecure",
+        "--user-agent",
+        "--header",
+        "--no-progress",
+        "--verbose",
+        "--quiet",
+    ):
         assert opt in p.stdout
 
 
@@ -74,12 +88,25 @@ def test_jsonl_streams_records(url_file: Path, http_server: Any) -> None:
     base = http_server.base_url
     assert by_url[f"{base}/ok"]["ok"] is True
     assert by_url[f"{base}/status/404"]["status"] == 404
-    assert by_url[f"{base}/redirect/2"]["redirects"][1] == {"url": f"{base}/redirect/1", "status": 302}
+    assert by_url[f"{base}/redirect/2"]["redirects"][1] == {
+        "url": f"{base}/redirect/1",
+        "status": 302,
+    }
     assert by_url["not a url"]["error"] == "invalid_url"
     assert by_url["not a url"]["sources"] == [f"{url_file}:5"]
     for r in records:
-        assert set(r) >= {"url", "final_url", "status", "ok", "error", "detail", "redirects",
-                          "method", "elapsed_ms", "attempts"}
+        assert set(r) >= {
+            "url",
+            "final_url",
+            "status",
+            "ok",
+            "error",
+            "detail",
+            "redirects",
+            "method",
+            "elapsed_ms",
+            "attempts",
+        }
     # The summary goes to stderr, never into the data.
     assert "total" in p.stderr
 
@@ -109,9 +136,9 @@ def test_csv_parses_back(url_file: Path, http_server: Any) -> None:
 
 
 def test_csv_neutralises_formulas() -> None:
-    p = run("check", "-f", "csv", "-", stdin="=HYPERLINK(\"http://x\")\n")
+    p = run("check", "-f", "csv", "-", stdin='=HYPERLINK("http://x")\n')
     rows = list(csv.reader(io.StringIO(p.stdout)))
-    assert rows[1][0] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][0] == '\'=HYPERLINK("http://x")'
 
 
 def test_text_output(url_file: Path, http_server: Any) -> None:
@@ -192,8 +219,9 @@ def test_empty_input_exits_zero() -> None:
 
 
 def _start(args: list[str], **kw: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([*CMD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kw)
+    return subprocess.Popen(
+        [*CMD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
+    )
 
 
 def _wait_for_lines(path: Path, n: int, deadline: float = 20) -> None:
@@ -212,7 +240,7 @@ def test_sigint_flushes_finished_records_and_exits_130(tmp_path: Path, http_serv
     proc = _start(["check", str(urls), "-w", "8", "-f", "jsonl", "-o", str(out), "--no-progress"])
     _wait_for_lines(out, 10)
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=20)
+    _stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     lines = out.read_text().splitlines()
@@ -232,8 +260,9 @@ def test_second_sigint_exits_at_once(tmp_path: Path, raw_server_factory: Any) ->
 
     srv = raw_server_factory(servers.hang)
     out = tmp_path / "out.jsonl"
-    proc = _start(["check", srv.base_url + "/", "-t", "60", "-f", "jsonl", "-o", str(out),
-                   "--no-progress"])
+    proc = _start(
+        ["check", srv.base_url + "/", "-t", "60", "-f", "jsonl", "-o", str(out), "--no-progress"]
+    )
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.5)

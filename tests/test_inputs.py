@@ -37,7 +37,11 @@ def test_reading_is_lazy(tmp_path: Path) -> None:
 
 
 def test_bad_bytes_and_long_lines_become_invalid_targets() -> None:
-    data = b"http://ok.example/\nhttp://\xff\xfe.example/\n" + b"x" * (MAX_LINE + 10) + b"\nhttp://z/\n"
+    data = (
+        b"http://ok.example/\nhttp://\xff\xfe.example/\n"
+        + b"x" * (MAX_LINE + 10)
+        + b"\nhttp://z/\n"
+    )
     got = list(read_inputs(["-"], stdin=io.BytesIO(data)))
     assert got[0] == Target("http://ok.example/", "<stdin>:1")
     assert got[1].invalid == "line is not valid UTF-8"

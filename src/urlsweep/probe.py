@@ -66,7 +66,7 @@ def walk(
             final_url=current,
             redirects=tuple(hops),
             method=method,
-            elapsed_ms=(time.monotonic() - started) * 1000.0,
+            elapsed_ms=round((time.monotonic() - started) * 1000.0, 1),
             attempts=1,
             ip=resp.ip if resp is not None else None,
             sources=sources,
