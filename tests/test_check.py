@@ -127,7 +127,7 @@ def test_redirect_to_invalid_host_is_dns(http_server: Any) -> None:
 def test_total_deadline_beats_header_dribble(raw_server_factory: Any) -> None:
     srv = raw_server_factory(servers.dribble_headers)
     started = time.monotonic()
-    r = check1(srv.base_url + "/", timeout=1.5)
+    r = check1(srv.base_url + "/", timeout=1.5, retries=0)  # retries: test_polite_retry.py
     took = time.monotonic() - started
     assert r.error == "timeout"
     # HEAD times out, then no GET fallback for timeouts: one deadline, not many.

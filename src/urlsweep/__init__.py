@@ -16,12 +16,13 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine import Engine, check, check_url_status
     from .inputs import Target
-    from .options import Options, StatusSet
+    from .options import HostRule, Options, StatusSet
     from .result import Hop, Result
 
 __all__ = [
     "Engine",
     "Hop",
+    "HostRule",
     "Options",
     "Result",
     "StatusSet",
@@ -36,6 +37,7 @@ _LAZY = {
     "check": "engine",
     "check_url_status": "engine",
     "Target": "inputs",
+    "HostRule": "options",
     "Options": "options",
     "StatusSet": "options",
     "Hop": "result",

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -19,6 +19,7 @@ import click
 
 from ._version import __version__
 from .options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
+from .polite_options import config_options, fail_on_option, politeness_options, take_politeness
 
 if TYPE_CHECKING:
     from .engine import ResultSource
@@ -51,6 +52,34 @@ class StdoutProxy:
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     click.echo(f"urlsweep: error: {message}", err=True)
     sys.exit(code)
+
+
+class ConfigCommand(click.Command):
+    """A command whose options may also come from a config file (config.py).
+
+    Applied after parsing, so `ctx.get_parameter_source` tells which flags the user gave:
+    those win over the file.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from . import config as cfg
+
+        explicit = ctx.params.pop("config", None)
+        no_config = ctx.params.pop("no_config", False)
+        if explicit and no_config:
+            fail("give --config FILE or --no-config, not both")
+        try:
+            path = None if no_config else cfg.discover(explicit)
+            if path is not None:
+                conf = cfg.load(path)
+                cfg.apply(ctx, conf)
+                ctx.meta[HOSTS_META] = conf.hosts
+        except cfg.ConfigError as exc:
+            fail(str(exc))
+        return super().invoke(ctx)
+
+
+HOSTS_META = "urlsweep.hosts"
 
 
 def _status_set(ctx: click.Context, param: click.Parameter, value: str) -> StatusSet:
@@ -90,7 +119,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(cls=ConfigCommand)
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @click.option(
     "-w",
@@ -218,6 +247,9 @@ def main() -> None:
     "heading anchors in Markdown); pages with such links are downloaded.",
 )
 @click.option("--bare-urls", is_flag=True, help="Also check plain-text URLs in Markdown.")
+@politeness_options
+@fail_on_option
+@config_options
 def check(
     inputs: tuple[str, ...],
     workers: int,
@@ -241,6 +273,7 @@ def check(
     offline: bool = False,
     check_fragments: bool = False,
     bare_urls: bool = False,
+    fail_on: tuple[str, ...] = (),
     **crawl: Any,
 ) -> None:
     """Check the status of every URL in INPUT...
@@ -251,8 +284,11 @@ def check(
     their links checked, each reported with every file:line that has it; sitemaps
     (.xml, .xml.gz) have the pages they list checked.
 
-    Exit status: 0 all ok, 1 some URL not ok, 2 usage error or unreadable input,
-    130 interrupted.
+    Every option can also be set in ./urlsweep.toml or [tool.urlsweep] in pyproject.toml
+    (see docs/politeness.md); flags given here win.
+
+    Exit status: 0 no URL broken, 1 some URL broken (or an outcome given to --fail-on),
+    2 usage error or unreadable input, 130 interrupted.
     """
     from . import inputs as inp
 
@@ -273,6 +309,8 @@ def check(
             ca_cert=ca_cert,
             user_agent=user_agent,
             headers=headers,
+            hosts=click.get_current_context().meta.get(HOSTS_META, ()),
+            **take_politeness(crawl),
         )
     except (inp.InputError, OptionError) as exc:
         fail(str(exc))
@@ -305,6 +343,7 @@ def check(
         total=total,
         quiet=quiet,
         group=documents,
+        fail_on=fail_on,
     )
     sys.exit(code)
 
@@ -331,11 +370,13 @@ def run_check(
     total: int | None,
     quiet: bool,
     group: bool = False,
+    fail_on: Iterable[str] = (),
 ) -> int:
     """Drive one run to its end and return the exit code. Shared by every checking command.
 
     `engine` is anything that yields Results and can be cancelled: the threaded Engine, or a
-    layer that spreads the work over processes or a cluster.
+    layer that spreads the work over processes or a cluster. A broken URL makes the exit
+    code 1; so does any outcome in `fail_on` (e.g. unverifiable).
     """
     from rich.console import Console
 
@@ -390,7 +431,7 @@ def run_check(
             # The reader went away (`| head`): stop quietly, as Unix tools do.
             with contextlib.suppress(OSError):
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            return EXIT_NOT_OK if summary.not_ok else EXIT_OK
+            return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
@@ -404,7 +445,7 @@ def run_check(
         return EXIT_INTERRUPTED
     if summary.total == 0 and not quiet:
         err.print("[yellow]no URLs in the input[/]")
-    return EXIT_NOT_OK if summary.not_ok else EXIT_OK
+    return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
 
 
 _CHECK_ONLY = ("input_type", "extract", "base_url", "root_dir", "offline", "bare_urls")
@@ -418,7 +459,8 @@ def _crawl(**kwargs: Any) -> None:
     robots.txt is honoured and /sitemap.xml (or robots.txt's Sitemap:) seeds the crawl.
     Results come when the crawl ends, each with every page that links to it.
 
-    Exit status: 0 all ok, 1 some link not ok, 2 usage error, 130 interrupted.
+    Exit status: 0 no link broken, 1 some link broken (or an outcome given to --fail-on),
+    2 usage error, 130 interrupted.
     """
     kwargs["inputs"] = kwargs.pop("start_urls")
     if not kwargs["inputs"]:
@@ -426,7 +468,7 @@ def _crawl(**kwargs: Any) -> None:
     check.callback(crawl_mode=True, **kwargs)  # type: ignore[misc]
 
 
-crawl_command = click.Command(
+crawl_command = ConfigCommand(
     "crawl",
     callback=_crawl,
     help=_crawl.__doc__,

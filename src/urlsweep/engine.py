@@ -1,39 +1,47 @@
-"""The threaded pipeline: feeder -> bounded work queue -> N workers -> results queue -> caller.
+"""The threaded pipeline: feeder -> scheduler -> N workers -> results queue -> caller.
 
 Shaped like CPython's ThreadPoolExecutor, specialised for streams that may never fit in
-memory: the feeder blocks when the work queue is full, so a million-line input is read only
-as fast as it is checked; workers are started on demand up to `workers`; the caller's thread
-receives results and is the only one that writes output. `cancel()` (an Event) stops the
-feeder at once and lets every in-flight check finish within its timeout.
+memory and for politeness: the feeder blocks when `read_ahead` URLs wait, so a million-line
+input is read only as fast as it is checked; the scheduler hands each free worker a URL
+whose host is within its limits (see scheduler.py); workers are started on demand up to
+`workers`; a retry goes back to the scheduler with a not-before time instead of holding a
+worker asleep. The caller's thread receives results and is the only one that writes output.
+`cancel()` (an Event) stops the feeder at once and lets every in-flight check finish within
+its timeout.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from . import probe
+from . import probe, retry
 from . import result as R
 from .inputs import Target
 from .options import Options
+from .policy import Policy
 from .result import Result
-from .transport import Transport
-from .urls import InvalidURL, normalise
+from .scheduler import Job, Scheduler
+from .transport import CookieJar, Transport
+from .urls import InvalidURL, host_key, normalise
 
 log = logging.getLogger("urlsweep")
 
 _POLL: Final = 0.1  # how often blocked threads look at the cancel flag (seconds)
 _WORKER_EXIT: Final = object()
-_FEEDER_EXIT: Final = object()
 
 # How a worker checks one URL: `probe.check_one`, or a caller's function with its signature
 # (a crawler fetches and parses pages there, in the worker, with the worker's transport).
+# Whatever it requests goes through the transport's gate, so host limits hold for all of it.
 Checker = Callable[[Transport, str, str, Options, tuple[str, ...]], Result]
+_FEEDER_EXIT: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +61,8 @@ class Stats:
         self.in_flight = 0
         self.completed = 0
         self.ok = 0
+        self.retried = 0
+        self.deferred = 0
 
     def add(self, **deltas: int) -> None:
         with self._lock:
@@ -67,6 +77,8 @@ class Stats:
                 "in_flight": self.in_flight,
                 "completed": self.completed,
                 "ok": self.ok,
+                "retried": self.retried,
+                "deferred": self.deferred,
             }
 
 
@@ -98,7 +110,9 @@ class Engine:
         self._cancel = threading.Event()
         self._closed = threading.Event()
         size = options.queue_size or max(64, options.workers * 2)
-        self._work: queue.Queue[Work | None] = queue.Queue(maxsize=size)
+        self._policy = Policy(options)
+        self._sched: Scheduler[Work] = Scheduler(self._policy, options.read_ahead)
+        self._cookies = CookieJar() if options.cookies else None
         self._out: queue.Queue[object] = queue.Queue(maxsize=size)
         self._feeder_done = threading.Event()
         self._feeder_error: BaseException | None = None
@@ -152,6 +166,8 @@ class Engine:
             feeder.join()
             for t in self._workers:
                 t.join()
+            if self._cookies is not None:
+                self._cookies.close()
 
     def _finished(self, exits: int) -> bool:
         """All input read, every started worker gone, every result delivered."""
@@ -197,30 +213,19 @@ class Engine:
                     self.stats.add(duplicates=1)
                     continue
                 seen.add(digest)
-                self._submit(Work(target.raw, url, sources))
+                reason = self._policy.excluded(url)
+                if reason is not None:
+                    self._put_out(probe.excluded(target.raw, url, reason, sources))
+                    continue
+                if self._sched.put(Work(target.raw, url, sources), host_key(url), self._cancel):
+                    self.stats.add(queued=1)
+                    self._adjust_workers()
         except BaseException as exc:  # reported to the caller after the in-flight work ends
             self._feeder_error = exc
         finally:
-            with self._lock:
-                started = len(self._workers)
-            for _ in range(started):  # one stop sentinel per worker: no polling at the end
-                self._put_work(None)
+            self._sched.close()
             self._feeder_done.set()
             self._put_out(_FEEDER_EXIT)
-
-    def _put_work(self, work: Work | None) -> bool:
-        while not self._cancel.is_set():
-            try:
-                self._work.put(work, timeout=_POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _submit(self, work: Work) -> None:
-        if self._put_work(work):
-            self.stats.add(queued=1)
-            self._adjust_workers()
 
     def _adjust_workers(self) -> None:
         with self._lock:
@@ -236,31 +241,78 @@ class Engine:
     # -- workers -------------------------------------------------------------------------
     def _worker(self) -> None:
         try:
-            transport = Transport(self.options)
+            transport = Transport(
+                self.options, refuse=self._policy.refused_address, cookies=self._cookies
+            )
         except Exception as exc:  # e.g. an unreadable CA file: nothing can be checked
             self._fatal = exc
             self._cancel.set()
             self._put_out(_WORKER_EXIT)
             return
+        gate = HostGate(self._sched, self._cancel)
+        transport.gate = gate
         try:
-            while not self._cancel.is_set():
-                try:
-                    work = self._work.get(timeout=_POLL)
-                except queue.Empty:
-                    continue
-                if work is None:
-                    break
+            while (job := self._sched.get(self._cancel)) is not None:
                 with self._lock:
                     self._idle -= 1
+                    more = self._idle == 0
+                if more and self._sched.has_ready():
+                    self._adjust_workers()  # eligible work and nobody free: one more worker
                 self.stats.add(in_flight=1)
-                result = self._check(transport, work)
-                self.stats.add(in_flight=-1, completed=1, ok=int(result.ok))
+                gate.begin(job.host)
+                try:
+                    result = self._check(transport, job.item)
+                    final = self._settle(job, result, transport.last_retry_after, gate)
+                finally:
+                    gate.end()
+                self.stats.add(in_flight=-1)
+                if final is not None:
+                    self.stats.add(completed=1, ok=int(final.ok))
+                    self._put_out(final)
                 with self._lock:
                     self._idle += 1
-                self._put_out(result)
+            for last in self._sched.drain():  # cancelled: report what retries were waiting on
+                self.stats.add(completed=1, ok=int(last.ok))
+                self._put_out(last)
         finally:
             transport.close()
             self._put_out(_WORKER_EXIT)
+
+    def _settle(
+        self, job: Job[Work], result: Result, retry_after: str | None, gate: HostGate
+    ) -> Result | None:
+        """Report `result`, or send the URL back for another attempt later (then None).
+
+        A host that asked us to wait is paused before its slot is given back, so none of its
+        other URLs can slip in between.
+        """
+        opts = self.options
+        job.attempts += 1
+        result = dataclasses.replace(result, attempts=job.attempts)
+        final = job.deferred or self._cancel.is_set()
+        retrying = not final and retry.retryable(result) and job.attempts <= opts.retries
+        now = time.monotonic()
+        wait = 0.0
+        if retrying:
+            told = retry.retry_after(result, retry_after)
+            wait = retry.wait_before_retry(job.attempts, told, opts.backoff, opts.max_retry_wait)
+            if retry.pauses_host(result):
+                self._sched.pause(host_key(result.final_url or job.item.url), now + wait)
+        gate.end()  # before finish(): the deferred pass starts only once every slot is free
+        if retrying:
+            job.last = result
+            self._sched.retry(job, now + wait)
+            self.stats.add(retried=1)
+            log.debug("retry %s in %.2f s: %s", job.item.url, wait, result.category)
+            return None
+        if not final and opts.retries and retry.rate_limited(result):
+            job.last = result
+            interval = retry.deferred_interval(retry.retry_after(result, retry_after), opts)
+            if self._sched.defer(job, interval):
+                self.stats.add(deferred=1)
+                return None
+        self._sched.finish(job)
+        return result
 
     def _check(self, transport: Transport, work: Work) -> Result:
         try:
@@ -283,6 +335,39 @@ class Engine:
             result.elapsed_ms,
         )
         return result
+
+
+class HostGate:
+    """One worker's pass through host limits for every request of one URL.
+
+    The first request uses the slot the scheduler claimed; a repeat to the same host (GET
+    after HEAD) waits for a rate token; a redirect to another host gives the slot back and
+    waits for one there, so a worker never holds one host while waiting for another.
+    """
+
+    def __init__(self, sched: Scheduler[Work], cancel: threading.Event) -> None:
+        self._sched = sched
+        self._cancel = cancel
+        self._held: str | None = None
+        self._fresh = False
+
+    def begin(self, host: str) -> None:
+        self._held, self._fresh = host, True
+
+    def enter(self, host: str) -> None:
+        fresh, self._fresh = self._fresh, False
+        if host == self._held:
+            if not fresh:
+                self._sched.pace(host, self._cancel)
+            return
+        self.end()
+        if self._sched.acquire(host, self._cancel):
+            self._held = host
+
+    def end(self) -> None:
+        if self._held is not None:
+            self._sched.release(self._held)
+            self._held = None
 
 
 def check(urls: Iterable[str | Target], **options: object) -> Iterator[Result]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,51 @@ class StatusSet:
         return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
 
 
+OUTCOME_NAMES = ("ok", "broken", "unverifiable", "skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class HostRule:
+    """Per-host overrides from a config file's ``[hosts."name"]`` table.
+
+    `pattern` is ``host``, ``host:port`` or ``*.domain``; unset fields fall back to the run's.
+    """
+
+    pattern: str
+    max_per_host: int | None = None
+    rate_limit: float | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    accept: StatusSet | None = None
+
+    def __post_init__(self) -> None:
+        if not self.pattern or any(c in self.pattern for c in "/ \t@"):
+            raise OptionError(
+                f"bad host pattern {self.pattern!r} (want host, host:port or *.domain)"
+            )
+        if self.max_per_host is not None and self.max_per_host < 1:
+            raise OptionError("max_per_host must be at least 1")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise OptionError("rate_limit must be a positive number of requests per second")
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """Credentials sent to URLs matching `pattern` (a regex searched in the URL)."""
+
+    pattern: str
+    user: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def parse(cls, spec: str) -> BasicAuth:
+        """``'URL-REGEX user:pass'``: the credentials are the last space-separated word."""
+        regex, _, creds = spec.strip().rpartition(" ")
+        user, sep, password = creds.partition(":")
+        if not regex.strip() or not sep or not user:
+            raise OptionError("bad --basic-auth value (want 'URL-REGEX user:password')")
+        return cls(regex.strip(), user, password)
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """Options of one check run. Defaults are what a careful user would pick."""
@@ -61,7 +108,24 @@ class Options:
     ca_cert: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     headers: tuple[tuple[str, str], ...] = ()
-    queue_size: int = 0  # 0: derived from workers
+    queue_size: int = 0  # results waiting for the caller; 0: derived from workers
+    # Politeness (docs/politeness.md): per-host limits, retries, policy, credentials.
+    max_per_host: int = 8
+    rate_limit: float | None = None  # requests per second per host; None: unlimited
+    read_ahead: int = 20_000  # input lines held waiting for a worker, at most
+    retries: int = 2
+    backoff: float = 0.5  # first retry waits about this long, doubling each time
+    max_retry_wait: float = 60.0
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ("http", "https")
+    deny_private: bool = False
+    allow_nets: tuple[str, ...] = ()  # exceptions to deny_private, as CIDR networks
+    basic_auth: tuple[BasicAuth, ...] = ()
+    cookies: bool = False
+    proxy: str | None = None
+    system_ca: bool = False
+    hosts: tuple[HostRule, ...] = ()
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -72,6 +136,28 @@ class Options:
             raise OptionError("method must be 'head' or 'get'")
         if self.max_redirects < 0:
             raise OptionError("max_redirects must be 0 or more")
+        if self.max_per_host < 1:
+            raise OptionError("max_per_host must be at least 1")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise OptionError("rate_limit must be a positive number of requests per second")
+        if self.read_ahead < 1:
+            raise OptionError("read_ahead must be at least 1")
+        if self.retries < 0:
+            raise OptionError("retries must be 0 or more")
+        if self.backoff < 0 or self.max_retry_wait < 0:
+            raise OptionError("backoff and max_retry_wait must be 0 or more seconds")
+        bad = sorted(set(self.schemes) - {"http", "https"})
+        if bad or not self.schemes:
+            raise OptionError(f"schemes must be http and/or https, not {', '.join(bad) or 'none'}")
+        if self.system_ca and self.ca_cert:
+            raise OptionError("give either ca_cert or system_ca, not both")
+        for pattern in (*self.include, *self.exclude, *(a.pattern for a in self.basic_auth)):
+            check_regex(pattern)
+        for net in self.allow_nets:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise OptionError(f"bad network {net!r} (want e.g. 10.0.0.0/8 or ::1)") from None
 
     def replace(self, **changes: Any) -> Options:
         return dataclasses.replace(self, **changes)
@@ -90,7 +176,27 @@ class Options:
             kwargs["headers"] = tuple(headers.items())
         elif headers is not None:
             kwargs["headers"] = tuple(tuple(h) for h in headers)
+        for name in ("include", "exclude", "schemes", "allow_nets"):
+            if isinstance(kwargs.get(name), str):
+                kwargs[name] = (kwargs[name],)
+            elif kwargs.get(name) is not None:
+                kwargs[name] = tuple(kwargs[name])
+        auth = kwargs.get("basic_auth")
+        if auth is not None:
+            auth = [auth] if isinstance(auth, str | BasicAuth) else auth
+            kwargs["basic_auth"] = tuple(
+                a if isinstance(a, BasicAuth) else BasicAuth.parse(a) for a in auth
+            )
+        if kwargs.get("hosts") is not None:
+            kwargs["hosts"] = tuple(kwargs["hosts"])
         return cls(**kwargs)
+
+
+def check_regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise OptionError(f"bad regular expression {pattern!r}: {exc}") from None
 
 
 def parse_header(text: str) -> tuple[str, str]:

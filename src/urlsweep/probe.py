@@ -1,36 +1,75 @@
-"""Where one URL is checked: HEAD with GET fallback, redirects followed hop by hop."""
+"""Where one URL is checked: HEAD with GET fallback, redirects followed hop by hop.
+
+Every hop is a new request, so every hop passes the same gates: the host's limits (the
+transport's gate), the address policy (in the transport), and the credential rule:
+Authorization and cookies set by the user go only to the host the user named.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Final
 from urllib.parse import urljoin
 
 from . import result as R
 from .options import Options
+from .policy import policy_for
 from .result import Hop, Result
 from .transport import Response, Transport
-from .urls import InvalidURL, is_reserved_invalid, normalise, request_url
+from .urls import InvalidURL, host_key, is_reserved_invalid, normalise, request_url
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# "Too many requests": asking again at once with GET would be rude; it is retried later.
+_NOT_ABOUT_METHOD: Final = frozenset({429})
+# Response headers that bot-protection layers add to the 403 pages they serve.
+BOT_MARKERS: Final = ("cf-mitigated", "x-amzn-waf-action", "x-datadome", "x-sucuri-block")
 
 
 def _fallback_to_get(resp: Response) -> bool:
     """HEAD is cheap but often badly served: retry with GET when its answer is suspect."""
     if resp.error is not None:
         return resp.error == R.PROTOCOL
-    return resp.status is not None and resp.status >= 400
+    return resp.status is not None and resp.status >= 400 and resp.status not in _NOT_ABOUT_METHOD
 
 
 def fetch(
-    transport: Transport, url: str, options: Options, max_body: int = 0
+    transport: Transport,
+    url: str,
+    options: Options,
+    max_body: int = 0,
+    *,
+    headers: Sequence[str] = (),
+    credentials: bool = True,
 ) -> tuple[Response, str]:
     """One hop: the response and the method that produced it (GET whenever a body is wanted)."""
+
+    def send(method: str, body: int = 0) -> Response:
+        return transport.request(
+            request_url(url), method, max_body=body, headers=headers, credentials=credentials
+        )
+
     if options.method == "get" or max_body > 0:
-        return transport.request(request_url(url), "GET", max_body=max_body), "GET"
-    resp = transport.request(request_url(url), "HEAD")
+        return send("GET", max_body), "GET"
+    resp = send("HEAD")
     if _fallback_to_get(resp):
-        return transport.request(request_url(url), "GET"), "GET"
+        return send("GET"), "GET"
     return resp, "HEAD"
+
+
+def outcome(status: int, resp: Response, accepted: bool) -> tuple[str, str]:
+    """(outcome, detail) for a final answer: ok, broken, or unverifiable when it says nothing."""
+    if accepted:
+        return R.OK, ""
+    if status == 429:
+        return R.UNVERIFIABLE, "HTTP 429: rate limited"
+    if status == 999:
+        return R.UNVERIFIABLE, "HTTP 999: request refused as automated"
+    if status == 403:
+        marker = next((m for m in BOT_MARKERS if resp.header(m) is not None), None)
+        if marker is not None:
+            return R.UNVERIFIABLE, f"HTTP 403 from bot protection ({marker})"
+    return R.BROKEN, f"HTTP {status}"
 
 
 def check_one(
@@ -53,10 +92,13 @@ def walk(
     max_body: int = 0,
 ) -> tuple[Result, Response | None]:
     """Follow `url` hop by hop to its final answer: the record, and the last response
-    (with up to `max_body` bytes of body, for callers that read pages)."""
+    (with up to `max_body` bytes of body, for callers that read pages). One attempt: the
+    engine decides about retries."""
+    policy = policy_for(options)
     started = time.monotonic()
     hops: list[Hop] = []
     current = url
+    origin = host_key(url)
     resp: Response | None = None
     method: str | None = None
 
@@ -77,8 +119,18 @@ def walk(
     for _ in range(options.max_redirects + 1):
         if is_reserved_invalid(current):
             return done(error=R.DNS, detail="reserved name under .invalid never resolves")
-        resp, method = fetch(transport, current, options, max_body)
+        key = host_key(current)
+        same_host = key == origin
+        headers = [f"{k}: {v}" for k, v in policy.host(key).headers]
+        auth = policy.authorization(current) if same_host else None
+        if auth is not None:
+            headers.append(f"Authorization: {auth}")
+        resp, method = fetch(
+            transport, current, options, max_body, headers=headers, credentials=same_host
+        )
         if resp.error is not None:
+            if resp.error == R.BLOCKED:
+                return done(error=R.BLOCKED, outcome=R.SKIPPED, detail=resp.detail)
             return done(error=resp.error, detail=resp.detail)
         status = resp.status
         assert status is not None
@@ -96,13 +148,8 @@ def walk(
             hops.append(Hop(current, status))
             current = target
             continue
-        ok = status in options.accept
-        return done(
-            status=status,
-            ok=ok,
-            outcome=R.OK if ok else R.BROKEN,
-            detail="" if ok else f"HTTP {status}",
-        )
+        verdict, detail = outcome(status, resp, status in policy.host(key).accept)
+        return done(status=status, ok=verdict == R.OK, outcome=verdict, detail=detail)
     last = hops[-1].status if hops else None
     return done(
         status=last,
@@ -113,4 +160,17 @@ def walk(
 
 def invalid(raw: str, exc: InvalidURL, sources: tuple[str, ...] = ()) -> Result:
     """The record for an input line that is not a checkable URL."""
-    return Result(url=raw, error=exc.error, detail=str(exc), sources=sources)
+    outcome = R.SKIPPED if exc.error == R.UNSUPPORTED_SCHEME else R.BROKEN
+    return Result(url=raw, error=exc.error, detail=str(exc), sources=sources, outcome=outcome)
+
+
+def excluded(raw: str, url: str, reason: str, sources: tuple[str, ...] = ()) -> Result:
+    """The record for a URL the policy leaves out (--include/--exclude/--scheme)."""
+    return Result(
+        url=raw,
+        final_url=url,
+        error=R.EXCLUDED,
+        outcome=R.SKIPPED,
+        detail=reason,
+        sources=sources,
+    )

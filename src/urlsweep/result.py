@@ -14,7 +14,8 @@ TLS: Final = "tls"
 TIMEOUT: Final = "timeout"
 TOO_MANY_REDIRECTS: Final = "too_many_redirects"
 PROTOCOL: Final = "protocol"
-BLOCKED: Final = "blocked"
+BLOCKED: Final = "blocked"  # refused address (--deny-private)
+EXCLUDED: Final = "excluded"  # left out by --include/--exclude/--scheme
 MISSING_FILE: Final = "missing_file"  # a link to a local file that does not exist
 MISSING_FRAGMENT: Final = "missing_fragment"  # the page is there, its #anchor is not
 
@@ -28,6 +29,7 @@ ERRORS: Final = (
     TOO_MANY_REDIRECTS,
     PROTOCOL,
     BLOCKED,
+    EXCLUDED,
     MISSING_FILE,
     MISSING_FRAGMENT,
 )

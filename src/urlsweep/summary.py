@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .result import SKIPPED, Result
+from .result import BROKEN, SKIPPED, Result
 
 
 @dataclass
@@ -44,6 +45,10 @@ class Summary:
     def not_ok(self) -> int:
         """Records that need attention; skipped ones (not checked, on purpose) are not."""
         return self.total - self.ok - self.by_outcome[SKIPPED]
+
+    def failures(self, fail_on: Iterable[str] = ()) -> int:
+        """URLs that fail the run: the broken ones, and those with an outcome in `fail_on`."""
+        return sum(self.by_outcome[o] for o in {BROKEN, *fail_on})
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,16 +8,21 @@ stopped as soon as the header block of the final response is complete.
 
 from __future__ import annotations
 
+import os
+import socket
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, Protocol
 
 import certifi
 import pycurl
 
 from . import result as R
-from .options import Options
+from .options import OptionError, Options
+from .policy import Policy
+from .urls import host_key
 
 # CURLOPT_SUPPRESS_CONNECT_HEADERS (libcurl >= 7.54); pycurl has no name for it.
 _SUPPRESS_CONNECT_HEADERS: Final = 265
@@ -31,6 +36,14 @@ _CODE_TO_ERROR: Final = {
     45: R.CONNECT,
     47: R.TOO_MANY_REDIRECTS,
 }
+# Headers that carry credentials: never sent to another host than the one the user named.
+SENSITIVE_HEADERS: Final = frozenset({"authorization", "cookie"})
+_SYSTEM_CA_FILES: Final = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/ssl/cert.pem",  # macOS, BSDs
+)
 _CODE_DETAIL: Final = {
     52: "server closed the connection without a response",
     56: "connection reset while receiving",
@@ -66,6 +79,38 @@ def classify(code: int, message: str) -> str:
     if code == 1 and "not supported" in message and "HTTP/0.9" not in message:
         return R.UNSUPPORTED_SCHEME
     return _CODE_TO_ERROR.get(code, R.PROTOCOL)
+
+
+def system_ca_file() -> str:
+    """The operating system's CA bundle, for --system-ca (e.g. with a company's own CA)."""
+    candidates = [os.environ.get("SSL_CERT_FILE"), ssl.get_default_verify_paths().cafile]
+    for path in [*candidates, *_SYSTEM_CA_FILES]:
+        if path and os.path.isfile(path):
+            return path
+    raise OptionError("no system CA bundle found (set SSL_CERT_FILE or use --ca-cert FILE)")
+
+
+class Gate(Protocol):
+    """Admits each request to a host under that host's limits (the engine's scheduler)."""
+
+    def enter(self, host: str) -> None: ...
+
+
+class CookieJar:
+    """One cookie store shared by every thread's handle: a per-run jar (--cookies).
+
+    libcurl's share interface locks it; pycurl supplies the locking callbacks.
+    """
+
+    def __init__(self) -> None:
+        self._share = pycurl.CurlShare()
+        self._share.setopt(pycurl.SH_SHARE, pycurl.LOCK_DATA_COOKIE)
+
+    def attach(self, curl: pycurl.Curl) -> None:
+        curl.setopt(pycurl.SHARE, self._share)
+
+    def close(self) -> None:
+        self._share.close()
 
 
 class _Exchange:
@@ -138,8 +183,17 @@ class _Exchange:
 class Transport:
     """A reusable libcurl handle configured from `Options`; not thread-safe by design."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(
+        self,
+        options: Options,
+        *,
+        refuse: Callable[[str], str | None] | None = None,
+        cookies: CookieJar | None = None,
+    ) -> None:
+        """`refuse(ip)` names why a connection to `ip` must not carry a request (or None)."""
         self.options = options
+        if refuse is None and options.deny_private:
+            refuse = Policy(options).refused_address
         c = self._curl = pycurl.Curl()
         c.setopt(pycurl.NOSIGNAL, 1)
         c.setopt(pycurl.NOPROGRESS, 1)
@@ -154,9 +208,44 @@ class Transport:
         if options.insecure:
             c.setopt(pycurl.SSL_VERIFYPEER, 0)
             c.setopt(pycurl.SSL_VERIFYHOST, 0)
+        elif options.system_ca:
+            c.setopt(pycurl.CAINFO, system_ca_file())
         else:
             c.setopt(pycurl.CAINFO, options.ca_cert or certifi.where())
+        if options.proxy is not None:
+            c.setopt(pycurl.PROXY, options.proxy)
+        if options.cookies:
+            c.setopt(pycurl.COOKIEFILE, "")  # enables the cookie engine, reads no file
+            if cookies is not None:
+                cookies.attach(c)
+        self.gate: Gate | None = None  # set by the engine: every request waits its turn there
+        self.last_retry_after: str | None = None  # of the latest answer, for retry decisions
+        self._refused: str | None = None
+        if refuse is not None:
+            self._refuse = refuse
+            c.setopt(pycurl.OPENSOCKETFUNCTION, self._open_socket)
+            c.setopt(pycurl.PREREQFUNCTION, self._prereq)
         self._base_headers = [f"{k}: {v}" for k, v in options.headers]
+        self._public_headers = [
+            f"{k}: {v}" for k, v in options.headers if k.lower() not in SENSITIVE_HEADERS
+        ]
+
+    def _open_socket(self, purpose: int, address: tuple[int, int, int, tuple[Any, ...]]) -> Any:
+        """libcurl asks for a socket to each resolved address: refuse before any packet."""
+        family, socktype, protocol, addr = address
+        refused = self._refuse(str(addr[0]))
+        if refused:
+            self._refused = refused
+            return pycurl.SOCKET_BAD
+        return socket.socket(family, socktype, protocol)  # pycurl keeps a dup of the fd
+
+    def _prereq(self, primary_ip: str, local_ip: str, primary_port: int, local_port: int) -> int:
+        """Checked again just before sending, on new and reused connections alike."""
+        refused = self._refuse(primary_ip)
+        if refused:
+            self._refused = refused
+            return int(pycurl.PREREQFUNC_ABORT)
+        return int(pycurl.PREREQFUNC_OK)
 
     def request(
         self,
@@ -166,14 +255,19 @@ class Transport:
         max_body: int = 0,
         headers: Sequence[str] = (),
         sink: Callable[[bytes], None] | None = None,
+        credentials: bool = True,
     ) -> Response:
         """Send one request to `url` (no fragment) and return the final response or error.
 
         With `sink`, the (decoded, capped) body of a 2xx answer is passed to it chunk by chunk
         instead of being kept: for documents parsed as they stream. `sink` must not raise.
+        With `credentials` False, the user's Authorization and Cookie headers are left out.
         """
+        if self.gate is not None:
+            self.gate.enter(host_key(url))
         c = self._curl
         ex = _Exchange(max_body, sink)
+        self._refused = None
         c.setopt(pycurl.URL, url)
         if method == "HEAD":
             c.setopt(pycurl.NOBODY, 1)
@@ -184,7 +278,11 @@ class Transport:
             c.setopt(pycurl.ACCEPT_ENCODING, "")  # decoded bytes count against max_body
         else:
             c.setopt(pycurl.ACCEPT_ENCODING, None)
-        c.setopt(pycurl.HTTPHEADER, [*self._base_headers, *headers])
+        base = self._base_headers if credentials else self._public_headers
+        if base or headers:
+            c.setopt(pycurl.HTTPHEADER, [*base, *headers])
+        else:  # an empty list would leave the previous request's headers in place
+            c.unsetopt(pycurl.HTTPHEADER)
         c.setopt(pycurl.HEADERFUNCTION, ex.on_header)
         c.setopt(pycurl.WRITEFUNCTION, ex.on_body)
         resp = Response()
@@ -193,7 +291,9 @@ class Transport:
             c.perform()
         except pycurl.error as exc:
             code, message = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
-            if not ex.done:  # an abort after the header block is our own doing
+            if self._refused is not None:
+                resp.error, resp.detail = R.BLOCKED, self._refused
+            elif not ex.done:  # an abort after the header block is our own doing
                 resp.error = classify(code, message)
                 resp.detail = _CODE_DETAIL.get(code) or message or f"libcurl error {code}"
         resp.elapsed = time.monotonic() - started
@@ -209,6 +309,7 @@ class Transport:
             if resp.status is None:
                 resp.error = R.PROTOCOL
                 resp.detail = "no HTTP status line in the answer"
+        self.last_retry_after = resp.header("retry-after") if resp.error is None else None
         return resp
 
     def close(self) -> None:

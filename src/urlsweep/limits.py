@@ -1,0 +1,88 @@
+"""Per-host pacing: a token bucket that says when the next request to a host may start."""
+
+from __future__ import annotations
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up; no locking (the scheduler's lock).
+
+    With the default burst of 1, requests are spaced evenly at 1/rate seconds: a host never
+    sees more than `rate` requests in any one-second window.
+    """
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: float = 1.0, now: float = 0.0) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def ready_at(self, now: float) -> float:
+        """When a token is available: `now` or later."""
+        self._refill(now)
+        if self.tokens >= 1.0:
+            return now
+        return now + (1.0 - self.tokens) / self.rate
+
+    def take(self, now: float) -> bool:
+        self._refill(now)
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+    def idle(self, now: float) -> bool:
+        """Full again: forgetting this bucket loses nothing."""
+        self._refill(now)
+        return self.tokens >= self.burst
+
+
+class HostLimits:
+    """What holds a host back: requests in flight, its rate, and a pause it asked for.
+
+    Owned by the scheduler and only touched under its lock.
+    """
+
+    __slots__ = ("bucket", "in_flight", "limit", "paused_until")
+
+    def __init__(self, limit: int, rate: float | None, now: float) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.bucket = TokenBucket(rate, now=now) if rate else None
+        self.paused_until = 0.0
+
+    def full(self) -> bool:
+        return self.in_flight >= self.limit
+
+    def ready_at(self, now: float) -> float:
+        """When a request may start, slots aside: after any pause and once a token is there."""
+        at = max(now, self.paused_until)
+        if self.bucket is not None:
+            at = max(at, self.bucket.ready_at(at))
+        return at
+
+    def start(self, now: float) -> bool:
+        """Claim a slot and a token if both are there now."""
+        if self.full() or self.ready_at(now) > now:
+            return False
+        if self.bucket is not None:
+            self.bucket.take(now)
+        self.in_flight += 1
+        return True
+
+    def pause(self, until: float) -> None:
+        self.paused_until = max(self.paused_until, until)
+
+    def idle(self, now: float) -> bool:
+        """Nothing in flight, nothing owed: the state can be dropped and rebuilt later."""
+        return (
+            self.in_flight == 0
+            and self.paused_until <= now
+            and (self.bucket is None or self.bucket.idle(now))
+        )
