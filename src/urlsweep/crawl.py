@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from . import probe
@@ -22,7 +23,7 @@ from . import result as R
 from .engine import Engine
 from .extract import Link
 from .inputs import Target
-from .links import AnchorStore, LinkIndex, missing_fragments, with_sources
+from .links import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
 from .options import Options
 from .pages import fetch_page
 from .result import Result
@@ -84,6 +85,26 @@ _NOT_PAGES = frozenset(
         ".eot",
     ]
 )
+
+
+@lru_cache(maxsize=4096)
+def _origin(base: str) -> str:
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def resolve_link(base: str, href: str) -> tuple[str, str | None] | None:
+    """(url to check, fragment or None) for `href` found on a page whose base is `base`."""
+    href = href.strip()
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        absolute = _origin(base) + href  # root-relative: the common case, no urljoin
+    else:
+        absolute = urljoin(base, href)
+    absolute, sep, fragment = absolute.partition("#")
+    key = url_key(absolute)
+    if key is None:
+        return None
+    return key, (fragment if sep else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,15 +201,10 @@ class Crawler:
         return os.path.splitext(urlsplit(url).path)[1].lower() not in _NOT_PAGES
 
     def _offer(self, href: str, base: str, source: str, link: Link, depth: int) -> None:
-        absolute = urljoin(base, href.strip())
-        scheme = urlsplit(absolute).scheme.lower()
-        if scheme not in ("http", "https"):
+        found = resolve_link(base, href)
+        if found is None:
             return  # mailto:, javascript:, data: ...
-        fragment = absolute.split("#", 1)[1] if "#" in absolute else None
-        try:
-            url = normalise(absolute).split("#", 1)[0]
-        except InvalidURL:
-            url = absolute.split("#", 1)[0]  # the engine reports it, with this page as source
+        url, fragment = found
         if not self.index.add(url, source, fragment):
             return
         page = self._wants_page(url, link, depth)

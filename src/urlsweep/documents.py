@@ -21,12 +21,11 @@ from . import result as R
 from .engine import Engine
 from .extract import PageLinks, parse_document
 from .inputs import InputError, Target
-from .links import AnchorStore, LinkIndex, missing_fragments, with_sources
+from .links import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
 from .options import Options
 from .pages import fetch_page
 from .result import Result
 from .transport import Transport
-from .urls import InvalidURL, normalise
 
 DOC_KINDS = {
     ".html": "html",
@@ -130,11 +129,7 @@ def resolve(href: str, doc: str, page_base: str | None, opts: DocOptions) -> Res
 
 
 def _network(url: str, fragment: str | None) -> Resolved:
-    try:
-        key = normalise(url).split("#", 1)[0]
-    except InvalidURL:
-        key = url.split("#", 1)[0]  # the engine reports why it is not a URL
-    return Resolved("url", key, fragment)
+    return Resolved("url", url_key(url) or url.partition("#")[0], fragment)
 
 
 def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -> PageLinks:

@@ -9,13 +9,31 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
-from urllib.parse import unquote
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
 
 from . import result as R
 from .result import Result
+from .urls import InvalidURL, normalise
 
 # Fragments every page has: HTML scrolls to the top for these.
 _ALWAYS_THERE = frozenset({"", "top"})
+
+
+@lru_cache(maxsize=32768)
+def url_key(absolute: str) -> str | None:
+    """The normalised URL a link is checked as (fragment dropped); None if not http(s).
+
+    Cached: a site's navigation repeats the same links on every page, and normalising is
+    the costliest step of reading a page. An invalid URL is its own key: the engine says why.
+    """
+    absolute = absolute.partition("#")[0]
+    if urlsplit(absolute).scheme.lower() not in ("http", "https"):
+        return None
+    try:
+        return normalise(absolute)
+    except InvalidURL:
+        return absolute
 
 
 class LinkIndex:
