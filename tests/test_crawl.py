@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import sites
+import urlsweep
 from urlsweep import Result
 from urlsweep.crawl import Crawler, CrawlOptions
 from urlsweep.options import Options
@@ -197,3 +199,24 @@ def test_crawl_usage_errors() -> None:
             [sys.executable, "-m", "urlsweep", *args], capture_output=True, text=True, timeout=60
         )
         assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
+
+
+def test_library_crawl_and_check_documents(
+    site: tuple[sites.Site, sites.Site], tmp_path: Path
+) -> None:
+    main, other = site
+    results = list(urlsweep.crawl_site(main.base + "/", depth=0, sitemap=False, workers=4))
+    assert broken_map(results) == {
+        f"{main.base}/missing.html": {f"{main.base}/"},
+        f"{other.base}/ext-missing": {f"{main.base}/"},
+    }
+    (tmp_path / "a.md").write_text(f"[x]({main.base}/missing.html)\n[y](b.md)\n")
+    docs = list(urlsweep.check_documents(str(tmp_path), timeout=5))
+    assert {r.url: r.outcome for r in docs} == {
+        f"{main.base}/missing.html": "broken",
+        str(tmp_path / "b.md"): "broken",
+    }
+    assert all(
+        r.sources == (f"{tmp_path / 'a.md'}:{i}",)
+        for i, r in enumerate(sorted(docs, key=lambda r: "b.md" in r.url), start=1)
+    )

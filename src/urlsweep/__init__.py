@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .crawl import crawl_site
+    from .documents import check_documents
     from .engine import Engine, check, check_url_status
     from .inputs import Target
     from .options import HostRule, Options, StatusSet
@@ -29,13 +31,17 @@ __all__ = [
     "Target",
     "__version__",
     "check",
+    "check_documents",
     "check_url_status",
+    "crawl_site",
 ]
 
 _LAZY = {
     "Engine": "engine",
     "check": "engine",
     "check_url_status": "engine",
+    "check_documents": "documents",
+    "crawl_site": "crawl",
     "Target": "inputs",
     "HostRule": "options",
     "Options": "options",

@@ -324,3 +324,30 @@ class Crawler:
                 yield from missing_fragments(
                     record, self.index.fragments(record.url), self.anchors.get(record.url)
                 )
+
+
+def crawl_site(
+    start: str | Sequence[str],
+    *,
+    depth: int | None = None,
+    follow_hosts: Sequence[str] = (),
+    robots: bool = True,
+    max_pages: int | None = None,
+    sitemap: bool = True,
+    check_fragments: bool = False,
+    **options: object,
+) -> Iterator[Result]:
+    """Crawl a site from `start` and yield a Result for every link found (see `Crawler`).
+
+    `options` are the keyword options of `urlsweep.check` (workers, timeout, ...).
+    """
+    seeds = [start] if isinstance(start, str) else list(start)
+    crawl_options = CrawlOptions(
+        depth=depth,
+        follow_hosts=tuple(follow_hosts),
+        robots=robots,
+        max_pages=max_pages,
+        sitemap=sitemap,
+        check_fragments=check_fragments,
+    )
+    return iter(Crawler(seeds, Options.from_kwargs(**options), crawl_options))

@@ -296,3 +296,23 @@ class DocumentRun:
                     record, self.index.fragments(record.url), self.anchors.get(record.url)
                 )
         yield from self._drain()
+
+
+def check_documents(
+    paths: str | Sequence[str],
+    *,
+    base_url: str | None = None,
+    root_dir: str | None = None,
+    offline: bool = False,
+    check_fragments: bool = False,
+    bare_urls: bool = False,
+    **options: object,
+) -> Iterator[Result]:
+    """Check every link in local HTML/Markdown files, directories or globs.
+
+    `options` are the keyword options of `urlsweep.check`. Raises InputError for a path that
+    cannot be read.
+    """
+    files = [f for p in ([paths] if isinstance(paths, str) else paths) for f in expand(p)]
+    doc = DocOptions(base_url, root_dir, offline, check_fragments, bare_urls)
+    return iter(DocumentRun(files, Options.from_kwargs(**options), doc))
