@@ -256,14 +256,23 @@ def test_sigint_flushes_finished_records_and_exits_130(tmp_path: Path, http_serv
 
 
 def test_second_sigint_exits_at_once(tmp_path: Path, raw_server_factory: Any) -> None:
+    import threading
+
     import servers
 
-    srv = raw_server_factory(servers.hang)
+    arrived = threading.Event()
+
+    def hang_and_tell(conn: Any) -> None:
+        arrived.set()
+        servers.hang(conn)
+
+    srv = raw_server_factory(hang_and_tell)
     out = tmp_path / "out.jsonl"
     proc = _start(
         ["check", srv.base_url + "/", "-t", "60", "-f", "jsonl", "-o", str(out), "--no-progress"]
     )
-    time.sleep(1.0)
+    # Signal handlers are in place before the first request is sent.
+    assert arrived.wait(30)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.5)
     assert proc.poll() is None  # still waiting for the in-flight check
