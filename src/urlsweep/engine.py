@@ -24,6 +24,7 @@ from typing import Final, Protocol
 
 from . import probe, retry
 from . import result as R
+from .dedup import DigestSet
 from .inputs import Target
 from .options import Options
 from .policy import Policy
@@ -187,7 +188,7 @@ class Engine:
 
     # -- feeder --------------------------------------------------------------------------
     def _feed(self) -> None:
-        seen: set[int] = set()
+        seen = DigestSet()
         try:
             for target in self._targets:
                 if self._cancel.is_set():
@@ -208,11 +209,9 @@ class Engine:
                 except InvalidURL as exc:
                     self._put_out(probe.invalid(target.raw, exc, sources))
                     continue
-                digest = url_digest(url)
-                if digest in seen:
+                if not seen.insert(url_digest(url)):
                     self.stats.add(duplicates=1)
                     continue
-                seen.add(digest)
                 reason = self._policy.excluded(url)
                 if reason is not None:
                     self._put_out(probe.excluded(target.raw, url, reason, sources))
