@@ -98,6 +98,18 @@ def _headers(
         raise click.BadParameter(str(exc)) from None
 
 
+def _processes(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
+    if value == "auto":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 256:
+        raise click.BadParameter(f"{value!r} is not 'auto' or a number from 1 to 256")
+    return n
+
+
 def setup_logging(verbose: int) -> None:
     if verbose <= 0:
         return
@@ -128,6 +140,16 @@ def main() -> None:
     default=128,
     show_default=True,
     help="Concurrent checks (threads).",
+)
+@click.option(
+    "-P",
+    "--processes",
+    default="auto",
+    show_default=True,
+    callback=_processes,
+    metavar="N|auto",
+    help="Worker processes sharing the --workers, each checking its share of the hosts. "
+    "auto: one per CPU core for URL lists of 2,000+ URLs in files, else 1.",
 )
 @click.option(
     "-t",
@@ -253,6 +275,7 @@ def main() -> None:
 def check(
     inputs: tuple[str, ...],
     workers: int,
+    processes: int | None,
     timeout: float,
     method: str,
     max_redirects: int,
@@ -331,6 +354,7 @@ def check(
                 bare_urls=bare_urls,
                 crawl=crawl if crawl_mode else None,
             ),
+            processes=processes,
         )
     except (inp.InputError, OptionError) as exc:
         fail(str(exc))

@@ -92,10 +92,15 @@ def read_inputs(args: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[
                 yield from _lines(f, arg)
 
 
-def count_lines(args: Iterable[str]) -> int | None:
-    """A cheap upper bound of the work for a progress bar; None if any input is a stream."""
+def count_lines(args: Iterable[str], limit: int | None = None) -> int | None:
+    """A cheap upper bound of the work for a progress bar; None if any input is a stream.
+
+    With `limit`, counting stops once it is reached (the answer is then at least `limit`).
+    """
     total = 0
     for arg in args:
+        if limit is not None and total >= limit:
+            break
         kind = classify_arg(arg)
         if kind == "stdin":
             return None
@@ -104,7 +109,7 @@ def count_lines(args: Iterable[str]) -> int | None:
             continue
         try:
             with open(arg, "rb") as f:
-                while chunk := f.read(1 << 20):
+                while (limit is None or total < limit) and (chunk := f.read(1 << 20)):
                     total += chunk.count(b"\n")
         except OSError:
             return None

@@ -69,8 +69,13 @@ def split_inputs(inputs: Sequence[str], input_type: str = "auto") -> InputPlan:
     return plan
 
 
-def plan_run(inputs: Sequence[str], options: Options, args: LinkArgs) -> tuple[ResultSource, bool]:
-    """The run for these inputs, and whether its records carry document sources."""
+def plan_run(
+    inputs: Sequence[str], options: Options, args: LinkArgs, *, processes: int | None = 1
+) -> tuple[ResultSource, bool]:
+    """The run for these inputs, and whether its records carry document sources.
+
+    `processes` applies to URL lists (None: decided by their size, see parallel.py).
+    """
     from .crawl import Crawler, CrawlOptions
     from .engine import Engine
 
@@ -100,6 +105,11 @@ def plan_run(inputs: Sequence[str], options: Options, args: LinkArgs) -> tuple[R
         )
         return Crawler(seeds, options, crawl), True
     if not (plan.documents or plan.sitemaps or args.offline):
+        from .parallel import ProcessEngine, auto_processes
+
+        n = auto_processes(plan.plain) if processes is None else processes
+        if n > 1:
+            return ProcessEngine(read_inputs(plan.plain), options, n), False
         return Engine(read_inputs(plan.plain), options), False
     doc = DocOptions(
         base_url=args.base_url,
