@@ -89,6 +89,18 @@ def test_all_urls_of_a_host_go_to_one_process(hosts: list[TestHTTPServer]) -> No
     assert Counter(w for (w,) in checked_by.values()) == {0: 3, 1: 3}
 
 
+def test_per_host_limit_holds_across_processes(hosts: list[TestHTTPServer]) -> None:
+    # Two hosts, eight threads in each process: only host affinity keeps each host at 2.
+    urls = [s.url(f"/delay/0.2?i={i}") for i in range(10) for s in hosts[:2]]
+    opts = Options(workers=16, timeout=5.0, max_per_host=2)
+    results = list(ProcessEngine(targets(urls), opts, processes=2))
+
+    assert len(results) == len(urls) and all(r.ok for r in results)
+    for server in hosts[:2]:
+        assert server.wait_idle()
+        assert server.max_in_flight <= 2
+
+
 def test_cancel_reports_what_was_in_flight_and_stops_the_workers(
     hosts: list[TestHTTPServer],
 ) -> None:
