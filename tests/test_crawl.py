@@ -220,3 +220,20 @@ def test_library_crawl_and_check_documents(
         r.sources == (f"{tmp_path / 'a.md'}:{i}",)
         for i, r in enumerate(sorted(docs, key=lambda r: "b.md" in r.url), start=1)
     )
+
+
+def test_pages_the_policy_refuses_end_the_crawl_normally(
+    site: tuple[sites.Site, sites.Site],
+) -> None:
+    main, _ = site
+    # /a.html and /b.html are pages the engine skips before any worker sees them; the
+    # crawl must still end, and never read them.
+    results = list(
+        urlsweep.crawl_site(
+            main.base + "/", sitemap=False, exclude=(r"/[ab]\.html$",), workers=4, timeout=10
+        )
+    )
+    by_url = {r.url: r for r in results}
+    assert by_url[f"{main.base}/a.html"].outcome == "skipped"
+    assert not main.requested("/a.html") and not main.requested("/deep/1.html")
+    assert by_url[f"{main.base}/missing.html"].status == 404

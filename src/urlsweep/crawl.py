@@ -158,6 +158,7 @@ class Crawler:
         self._lock = threading.Lock()
         self._depth: dict[str, int] = {}  # pages to read -> their depth
         self._read: set[str] = set()  # pages whose links were taken (also redirect targets)
+        self._settled: set[str] = set()  # pages whose record came out of the engine
         self._pages_read = 0
         self._scope: set[str] = set()
         self._sitemaps: set[str] = set()
@@ -224,11 +225,7 @@ class Crawler:
     ) -> Result:
         with self._lock:
             depth = self._depth.get(raw)
-        try:
-            return self._check_inner(transport, raw, url, options, sources, depth)
-        finally:
-            if depth is not None:
-                self.frontier.page_done()
+        return self._check_inner(transport, raw, url, options, sources, depth)
 
     def _check_inner(
         self,
@@ -314,9 +311,21 @@ class Crawler:
                 self._read_sitemap(transport, child, options, nesting + 1)
 
     # -- the caller's thread --------------------------------------------------------------
+    def _settle(self, result: Result) -> None:
+        """A page's record arrived: it offered all its links (or none, if the engine
+        refused it: policy, invalid URL), so the frontier stops waiting for it."""
+        with self._lock:
+            page = result.url in self._depth and result.url not in self._settled
+            if page:
+                self._settled.add(result.url)
+        if page:
+            self.frontier.page_done()
+
     def __iter__(self) -> Iterator[Result]:
         held = list(self._invalid)
-        held.extend(self.engine)
+        for result in self.engine:
+            self._settle(result)
+            held.append(result)
         for result in held:
             record = with_sources(result, self.index)
             yield record
