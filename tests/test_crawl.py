@@ -237,3 +237,12 @@ def test_pages_the_policy_refuses_end_the_crawl_normally(
     assert by_url[f"{main.base}/a.html"].outcome == "skipped"
     assert not main.requested("/a.html") and not main.requested("/deep/1.html")
     assert by_url[f"{main.base}/missing.html"].status == 404
+
+
+def test_follow_host_adds_a_host_to_the_crawl(site: tuple[sites.Site, sites.Site]) -> None:
+    main, other = site
+    host = other.base.removeprefix("http://")  # 127.0.0.2:PORT
+    results = crawl(main.base + "/", follow_hosts=(host,), sitemap=False)
+    assert other.gets("/ext-page.html") == 1  # read, not just checked
+    never = next(r for r in results if r.url == f"{other.base}/never-crawled.html")
+    assert never.status == 404 and never.sources == (f"{other.base}/ext-page.html",)

@@ -25,7 +25,7 @@ from .extract import Link
 from .inputs import Target
 from .links import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
 from .options import Options
-from .pages import fetch_page
+from .pages import check_with_anchors, fetch_page
 from .result import Result
 from .robots import Robots
 from .sitemap import MAX_NESTING, Entry, fetch_remote
@@ -248,10 +248,7 @@ class Crawler:
             if budget:
                 return self._read_page(transport, raw, url, options, sources, depth)
         if self.crawl.check_fragments and self.index.fragments(raw):
-            page = fetch_page(transport, raw, url, options, sources)
-            if page.links is not None:
-                self.anchors.put(raw, page.links.anchors)
-            return page.result
+            return check_with_anchors(transport, raw, url, options, sources, self.anchors)
         return probe.check_one(transport, raw, url, options, sources)
 
     def _read_page(

@@ -23,7 +23,7 @@ from .extract import PageLinks, parse_document
 from .inputs import InputError, Target
 from .links import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
 from .options import Options
-from .pages import fetch_page
+from .pages import check_with_anchors
 from .result import Result
 from .transport import Transport
 
@@ -273,10 +273,7 @@ class DocumentRun:
     ) -> Result:
         if not self.index.fragments(raw):
             return probe.check_one(transport, raw, url, options, sources)
-        page = fetch_page(transport, raw, url, options, sources)
-        if page.links is not None:
-            self.anchors.put(raw, page.links.anchors)
-        return page.result
+        return check_with_anchors(transport, raw, url, options, sources, self.anchors)
 
     # -- the caller's thread --------------------------------------------------------------
     def _drain(self) -> Iterator[Result]:

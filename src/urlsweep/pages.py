@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 from . import probe
 from .extract import PageLinks, parse_document
+from .links import AnchorStore
 from .options import Options
 from .result import Result
 from .transport import Response, Transport
@@ -54,3 +55,18 @@ def fetch_page(
     links = parse_document(resp.body, kind)
     base = urljoin(final, links.base) if links.base else final
     return Page(result, links, base)
+
+
+def check_with_anchors(
+    transport: Transport,
+    raw: str,
+    url: str,
+    options: Options,
+    sources: tuple[str, ...],
+    anchors: AnchorStore,
+) -> Result:
+    """Check `url` by reading it, keeping its anchors for `#fragment` links to it."""
+    page = fetch_page(transport, raw, url, options, sources)
+    if page.links is not None:
+        anchors.put(raw, page.links.anchors)
+    return page.result
