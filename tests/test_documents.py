@@ -124,6 +124,7 @@ def test_offline_checks_local_files_only(docs: Path, web: sites.Site) -> None:
     web.clear()
     p = run("check", "docs", "--offline", "-f", "jsonl")
     rows = records(p)
+    assert p.returncode == 1, p.stderr
     assert not web.log, "no network request with --offline"
     skipped = {r["url"] for r in rows if r["outcome"] == "skipped"}
     assert {f"{web.base}/ok", f"{web.base}/gone", "/assets/style.css"} == skipped

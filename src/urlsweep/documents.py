@@ -8,7 +8,6 @@ files are checked on disk here; network links go to the threaded engine.
 
 from __future__ import annotations
 
-import glob
 import os
 import queue
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,6 +17,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from . import probe
 from . import result as R
+from .doctypes import doc_kind, expand
 from .engine import Engine
 from .extract import PageLinks, parse_document
 from .inputs import InputError, Target
@@ -26,43 +26,6 @@ from .options import Options
 from .pages import check_with_anchors
 from .result import Result
 from .transport import Transport
-
-DOC_KINDS = {
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".md": "markdown",
-    ".markdown": "markdown",
-}
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__", ".tox"})
-_GLOB_CHARS = frozenset("*?[")
-
-
-def doc_kind(path: str) -> str | None:
-    """ "html", "markdown", or None for any other file."""
-    return DOC_KINDS.get(os.path.splitext(path)[1].lower())
-
-
-def is_glob(arg: str) -> bool:
-    return "://" not in arg and any(c in _GLOB_CHARS for c in arg)
-
-
-def expand(arg: str) -> list[str]:
-    """The documents an INPUT names: itself, the documents under a directory, or a glob's."""
-    if is_glob(arg):
-        found = [
-            p for p in sorted(glob.glob(arg, recursive=True)) if os.path.isfile(p) and doc_kind(p)
-        ]
-        if not found:
-            raise InputError(f"{arg}: no HTML or Markdown file matches")
-        return found
-    if os.path.isdir(arg):
-        found = []
-        for top, dirs, files in os.walk(arg):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-            found.extend(os.path.join(top, f) for f in sorted(files) if doc_kind(f))
-        return found
-    return [arg]
 
 
 @dataclass(frozen=True, slots=True)

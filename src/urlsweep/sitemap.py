@@ -24,11 +24,6 @@ MAX_NESTING = 3  # sitemap index -> sitemap -> ... ; deeper ones are ignored
 _CHUNK = 64 * 1024
 
 
-def is_sitemap_path(path: str) -> bool:
-    low = path.lower()
-    return low.endswith((".xml", ".xml.gz"))
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One `<loc>`: a page (`url`) or another sitemap (`sitemap`), and its line."""
