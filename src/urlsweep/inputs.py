@@ -41,12 +41,17 @@ def _lines(stream: BinaryIO, name: str) -> Iterator[Target]:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
-            yield Target(line.decode("utf-8", "replace").strip(), src, "line is not valid UTF-8")
+            text = line.decode("utf-8", "replace")
+            if not _is_comment_or_blank(text):
+                yield Target(text.strip(), src, "line is not valid UTF-8")
             continue
-        text = text.strip().lstrip("\ufeff").strip()
-        if not text or text.startswith("#"):
-            continue
-        yield Target(text, src)
+        if not _is_comment_or_blank(text):
+            yield Target(text.strip().lstrip("\ufeff").strip(), src)
+
+
+def _is_comment_or_blank(text: str) -> bool:
+    text = text.strip().lstrip("\ufeff").strip()
+    return not text or text.startswith("#")
 
 
 def classify_arg(arg: str) -> str:
