@@ -485,7 +485,7 @@ def measure(
                 stderr=err,
                 env=env or clean_env(),
                 start_new_session=True,
-                cwd=BENCH,
+                cwd=stdout_path.parent,  # the run's own dir: no stray files in the repo
             )
     finally:
         if stdin_path and not isinstance(stdin, int):
@@ -644,6 +644,7 @@ class Toolbox:
         self.tmp = tmp
         self.py = sys.executable
         self.tools: dict[str, Tool] = {}
+        self.urlsweep_cmd = ""
         self._urlsweep()
         self._python_peers(conc_label)
         self._curl()
@@ -653,31 +654,37 @@ class Toolbox:
     # urlsweep ---------------------------------------------------------------
     def _urlsweep(self) -> None:
         bin_ = os.environ.get("URLSWEEP") or str(REPO / ".venv" / "bin" / "urlsweep")
-        flags: list[str] = []
-        tool = Tool("urlsweep", "urlsweep", parse_jsonl, self._urlsweep_build(bin_, flags))
+        version = help_text = skip = ""
         if not (Path(bin_).is_file() and os.access(bin_, os.X_OK)):
-            tool.skip_reason = f"not installed ({bin_} missing; set $URLSWEEP)"
+            skip = f"not installed ({bin_} missing; set $URLSWEEP)"
         else:
             version = run_text([bin_, "--version"])
             help_text = run_text([bin_, "check", "--help"])
             if not version or "Traceback" in version or "--output" not in help_text:
-                tool.skip_reason = f"{bin_} not usable yet: {first_line(version or help_text)}"
-            else:
-                tool.version = first_line(version)
-                tool.version_cmd = [bin_, "--version"]
-                flags += [f for f in ("--no-progress", "--no-store") if f in help_text]
-                if "--timeout" in help_text:
-                    flags += ["--timeout", str(REQUEST_TIMEOUT_S)]
-        self.tools["urlsweep"] = tool
+                skip = f"{bin_} not usable yet: {first_line(version or help_text)}"
+        # Options this urlsweep does not have (per its `check --help`) are left out.
+        flags = [f for f in ("--no-progress", "--no-store", "--no-config") if f in help_text]
+        if "--timeout" in help_text:
+            flags += ["--timeout", str(REQUEST_TIMEOUT_S)]
+        per_host = "--max-per-host" in help_text
 
-    def _urlsweep_build(self, bin_: str, flags: list[str]) -> Builder:
         def build(urls: Path, conc: int, rundir: Path) -> Invocation:
             out = rundir / "urlsweep.jsonl"
             cmd = [bin_, "check", str(urls), "--workers", str(conc), "--format", "jsonl"]
             cmd += ["--output", str(out), *flags]
+            if per_host:
+                # The peers have no per-host cap: the total is urlsweep's only limit too.
+                cmd += ["--max-per-host", str(conc)]
             return Invocation(cmd, out)
 
-        return build
+        tool = Tool("urlsweep", "urlsweep", parse_jsonl, build, skip_reason=skip)
+        if not skip:
+            tool.version = first_line(version)
+            tool.version_cmd = [bin_, "--version"]
+            shown = ["check", "FILE", "--workers", "N", "--format", "jsonl", "--output", "OUT"]
+            shown += [*flags, *(["--max-per-host", "N"] if per_host else [])]
+            self.urlsweep_cmd = " ".join(shown)
+        self.tools["urlsweep"] = tool
 
     # Python peers -----------------------------------------------------------
     def _python_peers(self, conc_label: int) -> None:
@@ -1004,6 +1011,12 @@ def machine_info() -> dict[str, str]:
 
 def tool_versions(box: Toolbox) -> dict[str, str]:
     vers = {t.label: (t.version or f"(skipped: {t.skip_reason})") for t in box.tools.values()}
+    if box.urlsweep_cmd:
+        bin_ = box.tools["urlsweep"].version_cmd or ["?"]
+        vers["urlsweep binary"] = f"`{bin_[0]}`"
+        vers["urlsweep invocation"] = f"`urlsweep {box.urlsweep_cmd}`"
+    head = run_text(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    vers["repository HEAD"] = head if re.fullmatch(r"[0-9a-f]{7,40}", head) else "?"
     vers["nginx (target)"] = run_text(["nginx", "-v"]).replace("nginx version: ", "")
     vers["node"] = run_text(["node", "--version"]) or "(absent)"
     vers["wrk"] = first_line(run_text(["wrk", "--version"])).split(" [")[0] or "(absent)"
@@ -1190,16 +1203,48 @@ def scenario_lines(ctx: Context, scenario: int) -> list[str]:
     return [*lines, ""]
 
 
+def shown_command(argv: list[str]) -> str:
+    """The command as a person types it (without run.sh's internal --tmp DIR)."""
+    shown, skip = ["bench/run.sh"], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--tmp":
+            skip = True
+        elif not arg.startswith("--tmp="):
+            shown.append(arg)
+    return " ".join(shown)
+
+
+def busy_warning(ctx: Context) -> list[str]:
+    """A warning paragraph when other work loaded the machine during the run."""
+    cpus = os.cpu_count() or 1
+    loads = [v[0] for v in ctx.load.values()]
+    busy = [r.busy_at_start for rows in ctx.rows.values() for r in rows if r.busy_at_start]
+    busy_runs = sum(1 for b in busy if b > 0.25)
+    if not (loads and max(loads) > cpus) and not busy_runs:
+        return []
+    return [
+        f"**Warning: the machine was busy with other work during this run** (load average "
+        f"up to {max(loads, default=0):.1f} on {cpus} CPUs; {busy_runs} of {len(busy)} tool "
+        "runs started with the CPUs over 25 % busy). Every tool shared the CPUs with that "
+        "load, so the numbers are noisy and mostly slower than on a quiet machine; ratios "
+        "between tools are more telling than absolute rates. Rerun on a quiet machine "
+        "before quoting absolute figures.",
+        "",
+    ]
+
+
 def results_md(ctx: Context) -> str:
     sz = ctx.sizes
     mode = "QUICK run (sizes about 1/10; not for quoting)" if ctx.args.quick else "Full run"
     lines = [
         "# urlsweep benchmark results",
         "",
-        f"{mode}, started {ctx.started}, written by `bench/run.sh "
-        + " ".join(ctx.args.argv)
-        + "`. See bench/README.md for what each scenario and column means.",
+        f"{mode}, started {ctx.started}, written by `{shown_command(ctx.args.argv)}`. "
+        "See bench/README.md for what each scenario and column means.",
         "",
+        *busy_warning(ctx),
         "## Machine",
         "",
     ]
@@ -1241,9 +1286,34 @@ def save(ctx: Context) -> None:
         "versions": ctx.versions,
         "wrk_rps": ctx.wrk_rps,
         "load": {str(k): v for k, v in ctx.load.items()},
+        "elapsed": {str(k): v for k, v in ctx.elapsed.items()},
+        "port": ctx.port,
+        "nginx_workers": ctx.nginx_workers,
         "rows": {str(k): [asdict(r) for r in v] for k, v in ctx.rows.items()},
     }
     (OUT / "results.json").write_text(json.dumps(data, indent=2))
+
+
+def report_only(args: argparse.Namespace) -> int:
+    """Write RESULTS.md again from bench/out/results.json (no measuring)."""
+    data = json.loads((OUT / "results.json").read_text())
+    run_args = parse_args(data.get("argv", []))
+    ctx = Context(
+        args=run_args,
+        sizes=QUICK if run_args.quick else FULL,
+        port=data.get("port", run_args.port),
+        nginx_workers=data.get("nginx_workers", run_args.nginx_workers),
+        wrk_rps=data.get("wrk_rps"),
+        started=data["started"],
+        machine=data["machine"],
+        versions=data["versions"],
+    )
+    ctx.rows = {int(k): [Row(**r) for r in v] for k, v in data["rows"].items()}
+    ctx.load = {int(k): tuple(v) for k, v in data.get("load", {}).items()}
+    ctx.elapsed = {int(k): v for k, v in data.get("elapsed", {}).items()}
+    RESULTS_MD.write_text(results_md(ctx))
+    log(f"wrote {RESULTS_MD.relative_to(REPO)} from {(OUT / 'results.json').relative_to(REPO)}")
+    return 0
 
 
 # --------------------------------------------------------------------------- main
@@ -1276,6 +1346,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="before each tool run, wait up to this long for the CPUs to be <25%% busy "
         "(for shared machines); the busy share at start is noted when above that",
     )
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only write RESULTS.md again from bench/out/results.json",
+    )
     ap.add_argument("--tmp", type=Path, default=None, help="temp dir (run.sh passes one)")
     args = ap.parse_args(argv)
     args.argv = argv
@@ -1294,6 +1369,8 @@ def iter_tools(box: Toolbox, wanted: str) -> Iterator[Tool]:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.report_only:
+        return report_only(args)
     scenarios = sorted({int(s) for s in args.scenario.split(",") if s.strip()})
     if not set(scenarios) <= {1, 2, 3, 4}:
         raise SystemExit("--scenario takes numbers from 1,2,3,4")
