@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from urlsweep.urls import InvalidURL, _canonical_shortcut, _normalise, normalise
+from urlsweep.urls import (
+    _PLAIN_ORIGIN,
+    InvalidURL,
+    _canonical_shortcut,
+    _host_key,
+    _normalise,
+    host_key,
+    normalise,
+)
 
 _PLAIN = "az09-._~!$&'()*+,;=:@/?"
 _ODD = "AZ%# \u00e9\t[]"
@@ -29,7 +37,7 @@ def outcome(fn: object, raw: str) -> str:
         return f"InvalidURL({exc}, {exc.error})"
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.one_of(url_like, st.text(max_size=40)))
 @example("http://a.com:80/x?")
 @example("https://a.com:443")
@@ -55,3 +63,29 @@ def test_shortcut_takes_the_common_shapes() -> None:
     ):
         assert _canonical_shortcut(raw) is not None, raw
     assert _canonical_shortcut("http://example.com:80/") == "http://example.com/"
+
+
+def key_outcome(fn: object, url: str) -> str:
+    try:
+        return fn(url)  # type: ignore[operator, no-any-return]
+    except ValueError as exc:
+        return f"ValueError({exc})"
+
+
+@settings(max_examples=400, deadline=None)
+@given(url_like)
+@example("http://a.b:0/")
+@example("http://a.b:080/")
+@example("http://a.b:65536/")
+@example("http://a.b\t/x")
+@example("http://a.b/x\ty")
+@example("http://a.b.")
+def test_host_key_shortcut_agrees_with_urlsplit(url: str) -> None:
+    assert key_outcome(host_key, url) == key_outcome(_host_key, url)
+
+
+def test_host_key_shortcut_takes_normalised_urls() -> None:
+    assert _PLAIN_ORIGIN.match("http://127.0.0.1:8080/ok?i=1")
+    assert _PLAIN_ORIGIN.match("https://example.com/")
+    assert host_key("https://example.com/x") == "https://example.com:443"
+    assert host_key("http://example.com:8080?q") == "http://example.com:8080"

@@ -9,11 +9,12 @@ Heavy modules are imported on first use, so `urlsweep --version` stays fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ._version import __version__
 
+TYPE_CHECKING = False  # not typing's: importing typing costs the --version start-up ~10 ms
 if TYPE_CHECKING:
+    from typing import Any
+
     from .crawl import crawl_site
     from .documents import check_documents
     from .engine import Engine, check, check_url_status

@@ -21,6 +21,7 @@ _CANONICAL = re.compile(
     r"(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]+))?"
 )
 MAX_URL_LENGTH = 16 * 1024
+_PLAIN_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?(?=[/?#]|\Z)")
 
 
 class InvalidURL(ValueError):
@@ -144,7 +145,22 @@ def request_url(url: str) -> str:
 
 
 def host_key(url: str) -> str:
-    """The unit of politeness: scheme, host and port of a normalised URL."""
+    """The unit of politeness: scheme, host and port of a normalised URL.
+
+    Asked several times per URL (scheduler, each hop, each request): plain URLs take a
+    shortcut around urlsplit that gives the same answer.
+    """
+    m = _PLAIN_ORIGIN.match(url)
+    if m is not None:
+        scheme, host, port = m.groups()
+        if port is None:
+            return f"{scheme}://{host}:{_DEFAULT_PORTS[scheme]}"
+        if int(port) <= 65535:
+            return f"{scheme}://{host}:{port}"
+    return _host_key(url)
+
+
+def _host_key(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)

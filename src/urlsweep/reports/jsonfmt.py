@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..result import Result
 from ..summary import Summary
 from .base import Sink
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The C encoder, built once: json.dumps with options builds a new encoder for every record,
+# half the cost of writing a JSONL line. Same output (no circular-reference check needed:
+# records are plain trees).
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if _make_encoder is not None
+    else None
+)
+
 
 def dumps(record: object) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    if _C_ENCODE is None:
+        return _ENCODER.encode(record)
+    return "".join(_C_ENCODE(record, 0))
 
 
 class JsonlSink(Sink):
