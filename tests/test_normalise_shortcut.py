@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from urlsweep.urls import (
     _PLAIN_ORIGIN,
-    InvalidURL,
     _canonical_shortcut,
     _host_key,
     _normalise,
