@@ -231,13 +231,19 @@ class ProcessEngine:
                 procs.append(proc)
                 self.pids.append(proc.pid)
                 work = Connection(work_w, readable=False)
-                work.send(self.options.replace(workers=share))
+                work.send(self._worker_options(share))
                 results[Connection(result_r, writable=False)] = index
                 self._outboxes.append(_Outbox(work))
                 self._controls.append(Connection(control_w, readable=False))
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         return procs, results
+
+    def _worker_options(self, share: int) -> Options:
+        """Each process gets its share of the threads and of the read-ahead: the totals, and
+        so the concurrency and the memory the options promise, are what they are in one."""
+        n = len(self._shares)
+        return self.options.replace(workers=share, read_ahead=max(1, self.options.read_ahead // n))
 
     def _died(self, proc: Popen[bytes], index: int) -> BaseException:
         with contextlib.suppress(subprocess.TimeoutExpired):
