@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ServerFactory
+from polite_util import Gauge
 from servers import TestHTTPServer
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
@@ -91,14 +92,14 @@ def test_all_urls_of_a_host_go_to_one_process(hosts: list[TestHTTPServer]) -> No
 
 def test_per_host_limit_holds_across_processes(hosts: list[TestHTTPServer]) -> None:
     # Two hosts, eight threads in each process: only host affinity keeps each host at 2.
-    urls = [s.url(f"/delay/0.2?i={i}") for i in range(10) for s in hosts[:2]]
+    gauges = [Gauge(s, delay=0.2) for s in hosts[:2]]
+    urls = [u for g in gauges for u in g.urls(10)]
     opts = Options(workers=16, timeout=5.0, max_per_host=2)
     results = list(ProcessEngine(targets(urls), opts, processes=2))
 
     assert len(results) == len(urls) and all(r.ok for r in results)
-    for server in hosts[:2]:
-        assert server.wait_idle()
-        assert server.max_in_flight <= 2
+    assert [g.count for g in gauges] == [10, 10]
+    assert all(g.peak <= 2 for g in gauges), [g.peak for g in gauges]
 
 
 def test_cancel_reports_what_was_in_flight_and_stops_the_workers(

@@ -30,6 +30,7 @@ from .options import Options
 from .policy import Policy
 from .result import Result
 from .scheduler import Job, Scheduler
+from .stats import Stats as Stats  # re-exported: its home before stats.py
 from .transport import CookieJar, Transport
 from .urls import InvalidURL, host_key, normalise
 
@@ -50,37 +51,6 @@ class Work:
     raw: str
     url: str
     sources: tuple[str, ...]
-
-
-class Stats:
-    """Counters shared by all threads; read by progress displays while the run goes on."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.queued = 0
-        self.duplicates = 0
-        self.in_flight = 0
-        self.completed = 0
-        self.ok = 0
-        self.retried = 0
-        self.deferred = 0
-
-    def add(self, **deltas: int) -> None:
-        with self._lock:
-            for name, delta in deltas.items():
-                setattr(self, name, getattr(self, name) + delta)
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                "queued": self.queued,
-                "duplicates": self.duplicates,
-                "in_flight": self.in_flight,
-                "completed": self.completed,
-                "ok": self.ok,
-                "retried": self.retried,
-                "deferred": self.deferred,
-            }
 
 
 class ResultSource(Protocol):

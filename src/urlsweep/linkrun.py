@@ -76,8 +76,6 @@ def plan_run(
     `processes` applies to URL lists (None: decided by their size, see parallel.py). Only
     the modules the run needs are imported: a plain URL list starts as fast as before.
     """
-    from .engine import Engine
-
     if args.base_url is not None and not args.base_url.lower().startswith(("http://", "https://")):
         raise OptionError(f"--base-url {args.base_url!r} is not an http(s) URL")
     if args.crawl is not None:
@@ -111,8 +109,10 @@ def plan_run(
         from .parallel import ProcessEngine, auto_processes
 
         n = auto_processes(plan.plain) if processes is None else processes
-        if n > 1:
+        if n > 1:  # this process only reads and writes: no libcurl, no engine here
             return ProcessEngine(read_inputs(plan.plain), options, n), False
+        from .engine import Engine
+
         return Engine(read_inputs(plan.plain), options), False
     from .documents import DocOptions, DocumentRun
     from .sitemap import sitemap_targets

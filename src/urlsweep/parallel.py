@@ -35,14 +35,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, Final
 
-from .engine import Engine, Stats
 from .inputs import Target, count_lines
 from .options import Options
 from .result import Result
+from .stats import Stats
 from .urls import InvalidURL, host_partition, normalise
 
 if TYPE_CHECKING:
     from subprocess import Popen
+
+    from .engine import Engine
 
 _POLL: Final = 0.1  # seconds between looks at the cancel flag
 _TICK: Final = 0.02  # a batch waits at most this long before it is sent
@@ -341,6 +343,8 @@ def _worker_main(
     options: Options, work: Connection, results: Connection, control: Connection
 ) -> None:
     """Runs the Engine on the URLs that arrive; its only output is the results pipe."""
+    from .engine import Engine  # here: the main process never needs libcurl
+
     engine = Engine(_received(work, control), options)
     threading.Thread(target=_obey, args=(engine, control), daemon=True).start()
     batch: list[tuple[Any, ...]] = []

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .engine import Stats
+from .stats import Stats
 
 
 class ProgressBar:
