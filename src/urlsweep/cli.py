@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,6 +23,7 @@ from .polite_options import config_options, fail_on_option, politeness_options, 
 
 if TYPE_CHECKING:
     from .engine import ResultSource
+    from .inputs import Target
 
 EXIT_OK = 0
 EXIT_NOT_OK = 1
@@ -219,6 +220,20 @@ def main() -> None:
     callback=_headers,
     help="Extra request header 'Name: value' (repeatable).",
 )
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    default=None,
+    help="Run the checks on a Dask cluster: its scheduler (tcp://host:8786), or local[:N] "
+    "for N worker processes here. Needs urlsweep[dask]; see docs/dask.md.",
+)
+@click.option(
+    "--partition-size",
+    type=click.IntRange(1, 1_000_000),
+    default=500,
+    show_default=True,
+    help="With --dask: URLs per task (each task checks them with --workers threads).",
+)
 @click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
 @click.option(
     "-v", "--verbose", count=True, help="Log each check with its thread name (-vv: more)."
@@ -297,6 +312,8 @@ def check(
     check_fragments: bool = False,
     bare_urls: bool = False,
     fail_on: tuple[str, ...] = (),
+    dask: str | None = None,
+    partition_size: int = 500,
     **crawl: Any,
 ) -> None:
     """Check the status of every URL in INPUT...
@@ -339,37 +356,62 @@ def check(
         fail(str(exc))
     show_progress = not (no_progress or quiet) and sys.stderr.isatty()
     from .linkrun import LinkArgs, plan_run
+    from .source import SourceError
 
-    try:
-        source, documents = plan_run(
-            inputs,
-            options,
-            LinkArgs(
-                input_type=input_type,
-                extract=extract,
-                base_url=base_url,
-                root_dir=root_dir,
-                offline=offline,
-                check_fragments=check_fragments,
-                bare_urls=bare_urls,
-                crawl=crawl if crawl_mode else None,
-            ),
-            processes=processes,
+    with contextlib.ExitStack() as cluster:
+        try:
+            source, documents = plan_run(
+                inputs,
+                options,
+                LinkArgs(
+                    input_type=input_type,
+                    extract=extract,
+                    base_url=base_url,
+                    root_dir=root_dir,
+                    offline=offline,
+                    check_fragments=check_fragments,
+                    bare_urls=bare_urls,
+                    crawl=crawl if crawl_mode else None,
+                ),
+                processes=processes,
+                engine=None if dask is None else dask_engine(dask, partition_size, cluster),
+            )
+        except (inp.InputError, OptionError, SourceError) as exc:
+            fail(str(exc))
+        total = None if documents or not show_progress else inp.count_lines(inputs)
+        code = run_check(
+            source,
+            fmt=fmt,
+            output=output,
+            progress=show_progress,
+            total=total,
+            quiet=quiet,
+            group=documents,
+            fail_on=fail_on,
         )
-    except (inp.InputError, OptionError) as exc:
-        fail(str(exc))
-    total = None if documents or not show_progress else inp.count_lines(inputs)
-    code = run_check(
-        source,
-        fmt=fmt,
-        output=output,
-        progress=show_progress,
-        total=total,
-        quiet=quiet,
-        group=documents,
-        fail_on=fail_on,
-    )
     sys.exit(code)
+
+
+def dask_engine(
+    address: str, partition_size: int, stack: contextlib.ExitStack
+) -> Callable[[Iterable[Target], Options], ResultSource]:
+    """What checks a URL list with --dask; it connects when called, and `stack` disconnects."""
+    try:
+        from . import dask as udask
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in ("dask", "distributed"):
+            raise
+        fail("--dask needs Dask on this machine: pip install 'urlsweep[dask]'")
+    try:
+        udask.parse_address(address)
+    except OptionError as exc:
+        fail(str(exc))
+
+    def make(targets: Iterable[Target], options: Options) -> ResultSource:
+        client = stack.enter_context(udask.connect(address))
+        return udask.DaskSource(client, targets, options, partition_size=partition_size)
+
+    return make
 
 
 @contextlib.contextmanager
@@ -408,6 +450,7 @@ def run_check(
     from .progress import ProgressBar
     from .reports import make_sink
     from .reports.text import summary_table
+    from .source import SourceError
     from .summary import Summary
 
     summary = Summary()
@@ -447,7 +490,7 @@ def run_check(
                         if now - last > 0.1:
                             bar.update(summary.total, summary.elapsed)
                             last = now
-                except InputError as exc:
+                except (InputError, SourceError) as exc:
                     input_error = str(exc)
             summary.finish(interrupted=interrupted, duplicates=engine.stats.duplicates)
             sink.close(summary)
@@ -472,7 +515,16 @@ def run_check(
     return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
 
 
-_CHECK_ONLY = ("input_type", "extract", "base_url", "root_dir", "offline", "bare_urls")
+_CHECK_ONLY = (
+    "input_type",
+    "extract",
+    "base_url",
+    "root_dir",
+    "offline",
+    "bare_urls",
+    "dask",
+    "partition_size",
+)
 
 
 def _crawl(**kwargs: Any) -> None:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from . import probe, retry
 from . import result as R
@@ -30,6 +30,8 @@ from .options import Options
 from .policy import Policy
 from .result import Result
 from .scheduler import Job, Scheduler
+from .source import ResultSource as ResultSource  # re-exported: its home before source.py
+from .source import SourceError as SourceError
 from .stats import Stats as Stats  # re-exported: its home before stats.py
 from .transport import CookieJar, Transport
 from .urls import InvalidURL, host_key, normalise
@@ -53,14 +55,16 @@ class Work:
     sources: tuple[str, ...]
 
 
-class ResultSource(Protocol):
-    """What the CLI drives: the threaded Engine, or a layer spreading work over processes."""
-
-    stats: Stats
-
-    def cancel(self) -> None: ...
-
-    def __iter__(self) -> Iterator[Result]: ...
+def screen(target: Target) -> Work | Result:
+    """One input line as work to do, or as the record saying why it cannot be checked."""
+    sources = (target.source,) if target.source else ()
+    if target.invalid:
+        return Result(url=target.raw, error=R.INVALID_URL, detail=target.invalid, sources=sources)
+    try:
+        url = normalise(target.raw)
+    except InvalidURL as exc:
+        return probe.invalid(target.raw, exc, sources)
+    return Work(target.raw, url, sources)
 
 
 def url_digest(url: str) -> int:
@@ -163,30 +167,19 @@ class Engine:
             for target in self._targets:
                 if self._cancel.is_set():
                     break
-                sources = (target.source,) if target.source else ()
-                if target.invalid:
-                    self._put_out(
-                        Result(
-                            url=target.raw,
-                            error=R.INVALID_URL,
-                            detail=target.invalid,
-                            sources=sources,
-                        )
-                    )
+                work = screen(target)
+                if isinstance(work, Result):
+                    self._put_out(work)
                     continue
-                try:
-                    url = normalise(target.raw)
-                except InvalidURL as exc:
-                    self._put_out(probe.invalid(target.raw, exc, sources))
-                    continue
+                url = work.url
                 if not seen.insert(url_digest(url)):
                     self.stats.add(duplicates=1)
                     continue
                 reason = self._policy.excluded(url)
                 if reason is not None:
-                    self._put_out(probe.excluded(target.raw, url, reason, sources))
+                    self._put_out(probe.excluded(work.raw, url, reason, work.sources))
                     continue
-                if self._sched.put(Work(target.raw, url, sources), host_key(url), self._cancel):
+                if self._sched.put(work, host_key(url), self._cancel):
                     self.stats.add(queued=1)
                     self._adjust_workers()
         except BaseException as exc:  # reported to the caller after the in-flight work ends

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .doctypes import doc_kind, expand, is_glob, is_sitemap_path
-from .inputs import InputError, check_inputs, classify_arg, read_inputs
+from .inputs import InputError, Target, check_inputs, classify_arg, read_inputs
 from .options import OptionError, Options
 
 if TYPE_CHECKING:
     from .engine import ResultSource
+
+
+_LISTS_ONLY = (
+    "--dask checks URL lists (URLs, files of URLs, stdin); "
+    "documents, sitemaps, --offline, --extract and crawls run without it"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +75,23 @@ def split_inputs(inputs: Sequence[str], input_type: str = "auto") -> InputPlan:
 
 
 def plan_run(
-    inputs: Sequence[str], options: Options, args: LinkArgs, *, processes: int | None = 1
+    inputs: Sequence[str],
+    options: Options,
+    args: LinkArgs,
+    *,
+    processes: int | None = 1,
+    engine: Callable[[Iterable[Target], Options], ResultSource] | None = None,
 ) -> tuple[ResultSource, bool]:
     """The run for these inputs, and whether its records carry document sources.
 
     `processes` applies to URL lists (None: decided by their size, see parallel.py). Only
     the modules the run needs are imported: a plain URL list starts as fast as before.
+    `engine`, if given, checks a URL list instead of local threads and processes (--dask).
     """
+    if engine is not None and (args.crawl is not None or args.extract):
+        raise OptionError(_LISTS_ONLY)
+    if engine is not None and processes not in (None, 1):
+        raise OptionError("--processes does not apply with --dask: the cluster has workers")
     if args.base_url is not None and not args.base_url.lower().startswith(("http://", "https://")):
         raise OptionError(f"--base-url {args.base_url!r} is not an http(s) URL")
     if args.crawl is not None:
@@ -106,6 +122,8 @@ def plan_run(
         )
         return Crawler(seeds, options, crawl), True
     if not (plan.documents or plan.sitemaps or args.offline):
+        if engine is not None:
+            return engine(read_inputs(plan.plain), options), False
         from .parallel import ProcessEngine, auto_processes
 
         n = auto_processes(plan.plain) if processes is None else processes
@@ -114,6 +132,8 @@ def plan_run(
         from .engine import Engine
 
         return Engine(read_inputs(plan.plain), options), False
+    if engine is not None:
+        raise OptionError(_LISTS_ONLY)
     from .documents import DocOptions, DocumentRun
     from .sitemap import sitemap_targets
 

@@ -1,0 +1,24 @@
+"""What the CLI drives, and how it fails; light to import (no engine, no libcurl)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from .result import Result
+from .stats import Stats
+
+
+class ResultSource(Protocol):
+    """The threaded Engine, or a layer spreading the work over processes or a cluster."""
+
+    stats: Stats
+
+    def cancel(self) -> None: ...
+
+    def __iter__(self) -> Iterator[Result]: ...
+
+
+class SourceError(RuntimeError):
+    """A ResultSource that cannot go on (say, its cluster went away): the CLI reports it in
+    one line after writing the results it has, like an unreadable input."""
