@@ -17,9 +17,9 @@ def test_in_flight_per_host_never_exceeds_limit_and_workers_stay_busy(
     server_factory: Any,
 ) -> None:
     a, b = server_factory("127.0.0.2"), server_factory("127.0.0.3")
-    ga, gb = Gauge(a, delay=0.1), Gauge(b, delay=0.1)
-    results = check_all(ga.urls(12) + gb.urls(12), workers=8, max_per_host=3)
-    assert all(r.ok for r in results.values()) and len(results) == 24
+    ga, gb = Gauge(a, delay=0.2), Gauge(b, delay=0.2)
+    results = check_all(ga.urls(9) + gb.urls(9), workers=8, max_per_host=3)
+    assert all(r.ok for r in results.values()) and len(results) == 18
     assert (ga.peak, gb.peak) == (3, 3)
     # A's backlog came first in the input, yet both hosts were served at their limit at once.
     assert max_overlap(a, b) >= 6
@@ -49,19 +49,19 @@ def test_rate_limit_spaces_requests_per_host(server_factory: Any) -> None:
     for server in (a, b):
         t = starts(server)
         assert len(t) == 10
-        # Any 5 consecutive requests span at least 4 intervals (small slack for scheduling).
-        assert min(t[i + 4] - t[i] for i in range(len(t) - 4)) >= 4 * 0.05 - 0.02
-        # One second never holds more than 20; here the whole run is about half a second.
-        assert t[-1] - t[0] >= 9 * 0.05 - 0.02
+        # Tokens are granted 50 ms apart; a busy machine may delay one send more than the
+        # next, so arrivals get some slack. Unlimited, all 10 would arrive within ~10 ms.
+        assert min(t[i + 4] - t[i] for i in range(len(t) - 4)) >= 4 * 0.05 - 0.06
+        assert t[-1] - t[0] >= 9 * 0.05 - 0.06
     # The limit is per host: both hosts were paced side by side, not one after the other.
     assert abs(starts(a)[0] - starts(b)[0]) < 0.3
 
 
 def test_per_host_rule_overrides_limits(server_factory: Any) -> None:
     a, b = server_factory("127.0.0.2"), server_factory("127.0.0.3")
-    ga, gb = Gauge(a), Gauge(b)
+    ga, gb = Gauge(a, delay=0.15), Gauge(b, delay=0.15)
     rule = HostRule("127.0.0.2", max_per_host=1)
-    results = check_all(ga.urls(8) + gb.urls(8), workers=8, max_per_host=4, hosts=[rule])
+    results = check_all(ga.urls(4) + gb.urls(8), workers=8, max_per_host=4, hosts=[rule])
     assert all(r.ok for r in results.values())
     assert (ga.peak, gb.peak) == (1, 4)
 

@@ -27,7 +27,7 @@ from . import result as R
 from .dedup import DigestSet
 from .inputs import Target
 from .options import Options
-from .policy import Policy
+from .policy import policy_for
 from .result import Result
 from .scheduler import Job, Scheduler
 from .source import ResultSource as ResultSource  # re-exported: its home before source.py
@@ -85,8 +85,10 @@ class Engine:
         self._cancel = threading.Event()
         self._closed = threading.Event()
         size = options.queue_size or max(64, options.workers * 2)
-        self._policy = Policy(options)
-        self._sched: Scheduler[Work] = Scheduler(self._policy, options.read_ahead)
+        self._policy = policy_for(options)
+        self._sched: Scheduler[Work] = Scheduler(
+            self._policy, options.read_ahead, on_starved=self._add_worker
+        )
         self._cookies = CookieJar() if options.cookies else None
         self._out: queue.Queue[object] = queue.Queue(maxsize=size)
         self._feeder_done = threading.Event()
@@ -190,8 +192,16 @@ class Engine:
             self._put_out(_FEEDER_EXIT)
 
     def _adjust_workers(self) -> None:
+        """From the feeder: a worker for the new URL, unless one is free already."""
+        if self._idle == 0:
+            self._add_worker()
+
+    def _add_worker(self) -> None:
+        """Also called by the scheduler when eligible work waits and no worker is free."""
+        if len(self._workers) >= self.options.workers:
+            return  # the common case once the pool is full: no lock needed to know
         with self._lock:
-            if self._idle > 0 or len(self._workers) >= self.options.workers:
+            if len(self._workers) >= self.options.workers:
                 return
             t = threading.Thread(
                 target=self._worker, name=f"urlsweep-worker-{len(self._workers) + 1}", daemon=True
@@ -203,9 +213,7 @@ class Engine:
     # -- workers -------------------------------------------------------------------------
     def _worker(self) -> None:
         try:
-            transport = Transport(
-                self.options, refuse=self._policy.refused_address, cookies=self._cookies
-            )
+            transport = Transport(self.options, refuse=self._policy.refuser, cookies=self._cookies)
         except Exception as exc:  # e.g. an unreadable CA file: nothing can be checked
             self._fatal = exc
             self._cancel.set()
@@ -217,9 +225,6 @@ class Engine:
             while (job := self._sched.get(self._cancel)) is not None:
                 with self._lock:
                     self._idle -= 1
-                    more = self._idle == 0
-                if more and self._sched.has_ready():
-                    self._adjust_workers()  # eligible work and nobody free: one more worker
                 self.stats.add(in_flight=1)
                 gate.begin(job.host)
                 try:
@@ -227,10 +232,11 @@ class Engine:
                     final = self._settle(job, result, transport.last_retry_after, gate)
                 finally:
                     gate.end()
-                self.stats.add(in_flight=-1)
                 if final is not None:
-                    self.stats.add(completed=1, ok=int(final.ok))
+                    self.stats.add(in_flight=-1, completed=1, ok=int(final.ok))
                     self._put_out(final)
+                else:
+                    self.stats.add(in_flight=-1)
                 with self._lock:
                     self._idle += 1
             for last in self._sched.drain():  # cancelled: report what retries were waiting on
@@ -250,7 +256,8 @@ class Engine:
         """
         opts = self.options
         job.attempts += 1
-        result = dataclasses.replace(result, attempts=job.attempts)
+        if result.attempts != job.attempts:  # a checker's record says 1: it cannot know
+            result = dataclasses.replace(result, attempts=job.attempts)
         final = job.deferred or self._cancel.is_set()
         retrying = not final and retry.retryable(result) and job.attempts <= opts.retries
         now = time.monotonic()
@@ -260,20 +267,23 @@ class Engine:
             wait = retry.wait_before_retry(job.attempts, told, opts.backoff, opts.max_retry_wait)
             if retry.pauses_host(result):
                 self._sched.pause(host_key(result.final_url or job.item.url), now + wait)
-        gate.end()  # before finish(): the deferred pass starts only once every slot is free
+        # The slot goes back with the job's next step, in one go: the deferred pass starts
+        # only once every slot is free.
+        held = gate.detach()
         if retrying:
             job.last = result
-            self._sched.retry(job, now + wait)
+            self._sched.retry(job, now + wait, release=held)
             self.stats.add(retried=1)
             log.debug("retry %s in %.2f s: %s", job.item.url, wait, result.category)
             return None
         if not final and opts.retries and retry.rate_limited(result):
             job.last = result
             interval = retry.deferred_interval(retry.retry_after(result, retry_after), opts)
-            if self._sched.defer(job, interval):
+            if self._sched.defer(job, interval, release=held):
                 self.stats.add(deferred=1)
                 return None
-        self._sched.finish(job)
+            held = None  # defer() gave it back even when it kept nothing
+        self._sched.finish(job, release=held)
         return result
 
     def _check(self, transport: Transport, work: Work) -> Result:
@@ -327,9 +337,14 @@ class HostGate:
             self._held = host
 
     def end(self) -> None:
-        if self._held is not None:
-            self._sched.release(self._held)
-            self._held = None
+        held = self.detach()
+        if held is not None:
+            self._sched.release(held)
+
+    def detach(self) -> str | None:
+        """Stop tracking the slot held, for the caller to give back: the host, or None."""
+        held, self._held = self._held, None
+        return held
 
 
 def check(urls: Iterable[str | Target], **options: object) -> Iterator[Result]:

@@ -6,9 +6,9 @@ Built from `Options` once per run and shared read-only by every worker.
 from __future__ import annotations
 
 import base64
-import functools
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
@@ -111,8 +111,9 @@ class Policy:
 
     # -- which addresses -----------------------------------------------------------------
     @property
-    def checks_addresses(self) -> bool:
-        return self.options.deny_private
+    def refuser(self) -> Callable[[str], str | None] | None:
+        """`refused_address`, or None when no address is refused (no callbacks needed)."""
+        return self.refused_address if self.options.deny_private else None
 
     def refused_address(self, ip: str) -> str | None:
         """Why a connection to `ip` must not be used, or None. Only with --deny-private."""
@@ -152,10 +153,20 @@ class Policy:
         return None
 
 
-@functools.lru_cache(maxsize=8)
+_COMPILED: dict[int, tuple[Options, Policy]] = {}
+
+
 def policy_for(options: Options) -> Policy:
-    """The compiled policy of `options`, for callers that check URLs one at a time."""
-    return Policy(options)
+    """The compiled policy of `options`, kept per `Options` object (hashing one costs more
+    than a check's bookkeeping, so the cache is by identity)."""
+    hit = _COMPILED.get(id(options))
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    policy = Policy(options)
+    if len(_COMPILED) >= 16:
+        _COMPILED.clear()
+    _COMPILED[id(options)] = (options, policy)
+    return policy
 
 
 def _basic(user: str, password: str) -> str:

@@ -41,12 +41,16 @@ def fetch(
     *,
     headers: Sequence[str] = (),
     credentials: bool = True,
+    host: str | None = None,
 ) -> tuple[Response, str]:
-    """One hop: the response and the method that produced it (GET whenever a body is wanted)."""
+    """One hop: the response and the method that produced it (GET whenever a body is wanted).
+
+    `host` is `host_key(url)` when the caller has it already."""
+    target = request_url(url)
 
     def send(method: str, body: int = 0) -> Response:
         return transport.request(
-            request_url(url), method, max_body=body, headers=headers, credentials=credentials
+            target, method, max_body=body, headers=headers, credentials=credentials, host=host
         )
 
     if options.method == "get" or max_body > 0:
@@ -119,14 +123,14 @@ def walk(
     for _ in range(options.max_redirects + 1):
         if is_reserved_invalid(current):
             return done(error=R.DNS, detail="reserved name under .invalid never resolves")
-        key = host_key(current)
+        key = origin if current == url else host_key(current)
         same_host = key == origin
         headers = [f"{k}: {v}" for k, v in policy.host(key).headers]
         auth = policy.authorization(current) if same_host else None
         if auth is not None:
             headers.append(f"Authorization: {auth}")
         resp, method = fetch(
-            transport, current, options, max_body, headers=headers, credentials=same_host
+            transport, current, options, max_body, headers=headers, credentials=same_host, host=key
         )
         if resp.error is not None:
             if resp.error == R.BLOCKED:

@@ -77,7 +77,9 @@ class Scheduler(Generic[T]):
         *,
         max_deferred: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_starved: Callable[[], None] | None = None,
     ) -> None:
+        """`on_starved` is called when work is eligible and no worker waits for it."""
         self._policy = policy
         self._read_ahead = read_ahead
         self._max_deferred = read_ahead if max_deferred is None else max_deferred
@@ -97,6 +99,8 @@ class Scheduler(Generic[T]):
         self._active = 0  # jobs handed to workers and not yet finished, retried or deferred
         self._closed = False
         self._deferred: _Deferred[T] = _Deferred()
+        self._waiting = 0  # workers blocked in get()
+        self._on_starved = on_starved
 
     # -- the feeder's side ---------------------------------------------------------------
     def put(self, item: T, host: str, cancel: threading.Event) -> bool:
@@ -126,62 +130,70 @@ class Scheduler(Generic[T]):
         None when the run is over or cancelled.
         """
         with self._lock:
-            while not cancel.is_set():
-                now = self._clock()
-                self._fire_timers(now)
-                job = self._next(now)
-                if job is not None:
-                    if self._ring:  # more is eligible: pass the baton to another waiter
-                        self._work_ready.notify()
-                    return job
-                if self._over():
-                    if self._deferred.jobs and not self._deferred.started:
-                        self._start_deferred(now)
-                        continue
-                    self._work_ready.notify_all()
-                    return None
-                wait = _POLL
-                if self._timers:
-                    wait = min(wait, max(0.0, self._timers[0][0] - now) + 0.0005)
-                self._work_ready.wait(wait)
-            return None
+            job = self._get(cancel)
+            starved = job is not None and bool(self._ring) and not self._waiting
+        if starved and self._on_starved is not None:
+            self._on_starved()  # outside the lock: it may start a thread
+        return job
 
-    def has_ready(self) -> bool:
-        """Some host can probably start a request now (a hint for starting workers)."""
-        with self._lock:
-            return bool(self._ring)
+    def _get(self, cancel: threading.Event) -> Job[T] | None:
+        while not cancel.is_set():
+            now = self._clock()
+            self._fire_timers(now)
+            job = self._next(now)
+            if job is not None:
+                if self._ring:  # more is eligible: pass the baton to another waiter
+                    self._work_ready.notify()
+                return job
+            if self._over():
+                if self._deferred.jobs and not self._deferred.started:
+                    self._start_deferred(now)
+                    continue
+                self._work_ready.notify_all()
+                return None
+            wait = _POLL
+            if self._timers:
+                wait = min(wait, max(0.0, self._timers[0][0] - now) + 0.0005)
+            self._waiting += 1
+            try:
+                self._work_ready.wait(wait)
+            finally:
+                self._waiting -= 1
+        return None
 
     def release(self, host: str) -> None:
         """A request to `host` is over: its slot is free again."""
         with self._lock:
-            h = self._hosts[host]
-            h.limits.in_flight -= 1
-            if h.hop_waiters:
-                self._slot_free.notify_all()
-            self._place(h)
+            self._release(host)
 
-    def finish(self, job: Job[T]) -> None:
-        """`job` is reported; the run may be over."""
+    def finish(self, job: Job[T], release: str | None = None) -> None:
+        """`job` is reported (and the slot on `release` freed); the run may be over."""
         with self._lock:
+            if release is not None:
+                self._release(release)
             self._active -= 1
             if self._over():
                 self._work_ready.notify_all()
 
-    def retry(self, job: Job[T], not_before: float) -> None:
+    def retry(self, job: Job[T], not_before: float, release: str | None = None) -> None:
         """Try `job` again, no earlier than `not_before` (a `clock()` time)."""
         with self._lock:
+            if release is not None:
+                self._release(release)
             self._active -= 1
             h = self._host(job.host)
             heapq.heappush(h.delayed, (not_before, next(self._seq), job))
             self._pending += 1
             self._place(h)
 
-    def defer(self, job: Job[T], interval: float) -> bool:
+    def defer(self, job: Job[T], interval: float, release: str | None = None) -> bool:
         """Keep `job` for the slow pass at the end, spaced `interval` s apart on its host.
 
         False when too many are already kept (memory stays bounded): report it now.
         """
         with self._lock:
+            if release is not None:
+                self._release(release)
             if self._deferred.started or len(self._deferred.jobs) >= self._max_deferred:
                 return False
             self._deferred.jobs.append(job)
@@ -245,6 +257,13 @@ class Scheduler(Generic[T]):
             return out
 
     # -- internals (lock held) -----------------------------------------------------------
+    def _release(self, host: str) -> None:
+        h = self._hosts[host]
+        h.limits.in_flight -= 1
+        if h.hop_waiters:
+            self._slot_free.notify_all()
+        self._place(h)
+
     def _host(self, key: str) -> _Host[T]:
         h = self._hosts.get(key)
         if h is None:

@@ -192,8 +192,8 @@ class Transport:
     ) -> None:
         """`refuse(ip)` names why a connection to `ip` must not carry a request (or None)."""
         self.options = options
-        if refuse is None and options.deny_private:
-            refuse = Policy(options).refused_address
+        if refuse is None:
+            refuse = Policy(options).refuser
         c = self._curl = pycurl.Curl()
         c.setopt(pycurl.NOSIGNAL, 1)
         c.setopt(pycurl.NOPROGRESS, 1)
@@ -256,15 +256,17 @@ class Transport:
         headers: Sequence[str] = (),
         sink: Callable[[bytes], None] | None = None,
         credentials: bool = True,
+        host: str | None = None,
     ) -> Response:
         """Send one request to `url` (no fragment) and return the final response or error.
 
         With `sink`, the (decoded, capped) body of a 2xx answer is passed to it chunk by chunk
         instead of being kept: for documents parsed as they stream. `sink` must not raise.
         With `credentials` False, the user's Authorization and Cookie headers are left out.
+        `host` is `host_key(url)` when the caller has it already (the gate needs it).
         """
         if self.gate is not None:
-            self.gate.enter(host_key(url))
+            self.gate.enter(host or host_key(url))
         c = self._curl
         ex = _Exchange(max_body, sink)
         self._refused = None
