@@ -18,19 +18,22 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from ._version import __version__
+from .cli_store import COMMANDS as STORE_COMMANDS
+from .cli_store import StoreArgs, store_options, stored_run
 from .options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
 from .polite_options import config_options, fail_on_option, politeness_options, take_politeness
 
 if TYPE_CHECKING:
     from .engine import ResultSource
     from .inputs import Target
+    from .store import Recorder
 
 EXIT_OK = 0
 EXIT_NOT_OK = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-FORMAT_NAMES = ("text", "json", "jsonl", "csv", "sarif")
+FORMAT_NAMES = ("text", "json", "jsonl", "csv", "sarif", "junit", "markdown", "html")
 INPUT_TYPES = ("auto", "urls", "html", "markdown", "sitemap")
 
 
@@ -198,6 +201,7 @@ def main() -> None:
     default=None,
     help="Write results to FILE instead of stdout.",
 )
+@store_options
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option(
     "--ca-cert",
@@ -358,7 +362,9 @@ def check(
     from .linkrun import LinkArgs, plan_run
     from .source import SourceError
 
-    with contextlib.ExitStack() as cluster:
+    with contextlib.ExitStack() as cluster, stored_run(
+        StoreArgs.current(), inputs, options, quiet=quiet
+    ) as stored:
         try:
             source, documents = plan_run(
                 inputs,
@@ -375,12 +381,13 @@ def check(
                 ),
                 processes=processes,
                 engine=None if dask is None else dask_engine(dask, partition_size, cluster),
+                targets=stored.targets,
             )
         except (inp.InputError, OptionError, SourceError) as exc:
             fail(str(exc))
         total = None if documents or not show_progress else inp.count_lines(inputs)
         code = run_check(
-            source,
+            stored.wrap(source),
             fmt=fmt,
             output=output,
             progress=show_progress,
@@ -388,6 +395,7 @@ def check(
             quiet=quiet,
             group=documents,
             fail_on=fail_on,
+            recorder=stored.recorder,
         )
     sys.exit(code)
 
@@ -437,12 +445,14 @@ def run_check(
     quiet: bool,
     group: bool = False,
     fail_on: Iterable[str] = (),
+    recorder: Recorder | None = None,
 ) -> int:
     """Drive one run to its end and return the exit code. Shared by every checking command.
 
     `engine` is anything that yields Results and can be cancelled: the threaded Engine, or a
     layer that spreads the work over processes or a cluster. A broken URL makes the exit
-    code 1; so does any outcome in `fail_on` (e.g. unverifiable).
+    code 1; so does any outcome in `fail_on` (e.g. unverifiable). `recorder` keeps every
+    result in the store before it is written out.
     """
     from rich.console import Console
 
@@ -468,6 +478,8 @@ def run_check(
             if interrupted:  # second signal: keep what is written, leave now
                 with contextlib.suppress(Exception):
                     sink.flush()
+                if recorder is not None:
+                    recorder.abort()
                 os._exit(EXIT_INTERRUPTED)
             interrupted = True
             engine.cancel()
@@ -479,17 +491,21 @@ def run_check(
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         input_error: str | None = None
+        complete = False
         try:
             with ProgressBar(engine.stats, total, progress) as bar:
                 last = 0.0
                 try:
                     for result in engine:
                         summary.add(result)
+                        if recorder is not None:
+                            recorder.write(result)
                         sink.write(result)
                         now = time.monotonic()
                         if now - last > 0.1:
                             bar.update(summary.total, summary.elapsed)
                             last = now
+                    complete = not interrupted
                 except (InputError, SourceError) as exc:
                     input_error = str(exc)
             summary.finish(interrupted=interrupted, duplicates=engine.stats.duplicates)
@@ -500,6 +516,8 @@ def run_check(
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115
             return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
         finally:
+            if recorder is not None:
+                recorder.close(summary, complete)
             for s, handler in previous.items():
                 signal.signal(s, handler)
 
@@ -599,6 +617,9 @@ def demo(workers: int | None) -> None:
 
     run_demo(workers)
 
+
+for _command in STORE_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,7 +13,6 @@ its timeout.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import queue
 import threading
@@ -24,7 +23,7 @@ from typing import Final
 
 from . import probe, retry
 from . import result as R
-from .dedup import DigestSet
+from .dedup import DigestSet, url_digest  # url_digest re-exported: its home before
 from .inputs import Target
 from .options import Options
 from .policy import policy_for
@@ -65,11 +64,6 @@ def screen(target: Target) -> Work | Result:
     except InvalidURL as exc:
         return probe.invalid(target.raw, exc, sources)
     return Work(target.raw, url, sources)
-
-
-def url_digest(url: str) -> int:
-    """8 bytes per seen URL instead of the whole string: flat memory for huge inputs."""
-    return int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "little")
 
 
 class Engine:

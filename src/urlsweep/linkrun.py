@@ -23,6 +23,7 @@ _LISTS_ONLY = (
     "--dask checks URL lists (URLs, files of URLs, stdin); "
     "documents, sitemaps, --offline, --extract and crawls run without it"
 )
+_NO_FILTER = "--resume and --cache-max-age work on URL lists, not documents, sitemaps or crawls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +82,22 @@ def plan_run(
     *,
     processes: int | None = 1,
     engine: Callable[[Iterable[Target], Options], ResultSource] | None = None,
+    targets: Callable[[Iterable[Target]], Iterable[Target]] | None = None,
 ) -> tuple[ResultSource, bool]:
     """The run for these inputs, and whether its records carry document sources.
 
     `processes` applies to URL lists (None: decided by their size, see parallel.py). Only
     the modules the run needs are imported: a plain URL list starts as fast as before.
     `engine`, if given, checks a URL list instead of local threads and processes (--dask).
+    `targets` filters the targets of a URL list before they are checked (the store's
+    --resume and cache); runs over documents, sitemaps or a crawl cannot take one.
     """
     if engine is not None and (args.crawl is not None or args.extract):
         raise OptionError(_LISTS_ONLY)
     if engine is not None and processes not in (None, 1):
         raise OptionError("--processes does not apply with --dask: the cluster has workers")
+    if targets is not None and (args.crawl is not None or args.extract):
+        raise OptionError(_NO_FILTER)
     if args.base_url is not None and not args.base_url.lower().startswith(("http://", "https://")):
         raise OptionError(f"--base-url {args.base_url!r} is not an http(s) URL")
     if args.crawl is not None:
@@ -122,18 +128,22 @@ def plan_run(
         )
         return Crawler(seeds, options, crawl), True
     if not (plan.documents or plan.sitemaps or args.offline):
+        plain = read_inputs(plan.plain)
+        wanted = targets(plain) if targets is not None else plain
         if engine is not None:
-            return engine(read_inputs(plan.plain), options), False
+            return engine(wanted, options), False
         from .parallel import ProcessEngine, auto_processes
 
         n = auto_processes(plan.plain) if processes is None else processes
         if n > 1:  # this process only reads and writes: no libcurl, no engine here
-            return ProcessEngine(read_inputs(plan.plain), options, n), False
+            return ProcessEngine(wanted, options, n), False
         from .engine import Engine
 
-        return Engine(read_inputs(plan.plain), options), False
+        return Engine(wanted, options), False
     if engine is not None:
         raise OptionError(_LISTS_ONLY)
+    if targets is not None:
+        raise OptionError(_NO_FILTER)
     from .documents import DocOptions, DocumentRun
     from .sitemap import sitemap_targets
 

@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .result import BROKEN, SKIPPED, Result
+from .result import BROKEN, SKIPPED, TOLERATED, Result
+
+NEWLY_BROKEN = "newly_broken"  # flagged now, not in the previous run (report markers)
+NEWLY_FIXED = "newly_fixed"  # ok now, flagged in the previous run
 
 
 @dataclass
@@ -21,6 +24,8 @@ class Summary:
     by_outcome: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
+    run: dict[str, Any] | None = None  # the stored run this summarises, if any
+    changes: dict[str, str] | None = None  # URL -> newly_broken/newly_fixed, when compared
 
     def add(self, result: Result) -> None:
         self.total += 1
@@ -43,15 +48,15 @@ class Summary:
 
     @property
     def not_ok(self) -> int:
-        """Records that need attention; skipped ones (not checked, on purpose) are not."""
-        return self.total - self.ok - self.by_outcome[SKIPPED]
+        """Records that need attention: not skipped (on purpose) nor tolerated (--fail-after)."""
+        return self.total - self.ok - self.by_outcome[SKIPPED] - self.by_outcome[TOLERATED]
 
     def failures(self, fail_on: Iterable[str] = ()) -> int:
         """URLs that fail the run: the broken ones, and those with an outcome in `fail_on`."""
         return sum(self.by_outcome[o] for o in {BROKEN, *fail_on})
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "total": self.total,
             "ok": self.ok,
             "not_ok": self.not_ok,
@@ -62,3 +67,11 @@ class Summary:
             "urls_per_s": round(self.rate, 1),
             "interrupted": self.interrupted,
         }
+        if self.run is not None:
+            d["run"] = self.run
+        if self.changes is not None:
+            d["changes"] = {
+                kind: sorted(u for u, c in self.changes.items() if c == kind)
+                for kind in (NEWLY_BROKEN, NEWLY_FIXED)
+            }
+        return d

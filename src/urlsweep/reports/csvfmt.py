@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from typing import TextIO
 
 from ..result import FIELDS, Result
@@ -34,11 +35,14 @@ def row(result: Result) -> list[str]:
 
 
 class CsvSink(Sink):
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: TextIO, changes: Mapping[str, str] | None = None) -> None:
+        super().__init__(stream, changes)
         self._writer = csv.writer(stream, lineterminator="\n")
-        self._writer.writerow(FIELDS)
+        self._writer.writerow(FIELDS + (("change",) if changes is not None else ()))
 
     def write(self, result: Result) -> None:
-        self._writer.writerow(row(result))
+        cells = row(result)
+        if self.changes is not None:
+            cells.append(self.change(result) or "")
+        self._writer.writerow(cells)
         self.maybe_flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from ..result import Result
@@ -29,22 +30,29 @@ def dumps(record: object) -> str:
     return "".join(_C_ENCODE(record, 0))
 
 
+def record(sink: Sink, result: Result) -> dict[str, Any]:
+    d = result.to_dict()
+    if sink.changes is not None:
+        d["change"] = sink.change(result)
+    return d
+
+
 class JsonlSink(Sink):
     def write(self, result: Result) -> None:
-        self.stream.write(dumps(result.to_dict()) + "\n")
+        self.stream.write(dumps(record(self, result)) + "\n")
         self.maybe_flush()
 
 
 class JsonSink(Sink):
     """`{"results": [...], "summary": {...}}`, streamed so memory stays flat."""
 
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: TextIO, changes: Mapping[str, str] | None = None) -> None:
+        super().__init__(stream, changes)
         self._count = 0
         self.stream.write('{"results": [')
 
     def write(self, result: Result) -> None:
-        self.stream.write(("\n" if self._count == 0 else ",\n") + dumps(result.to_dict()))
+        self.stream.write(("\n" if self._count == 0 else ",\n") + dumps(record(self, result)))
         self._count += 1
         self.maybe_flush()
 

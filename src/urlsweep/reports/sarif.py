@@ -7,6 +7,7 @@ a result only, and a link broken in five files should be five annotations.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from .. import result as R
@@ -79,8 +80,8 @@ def sarif_results(result: Result) -> list[dict[str, Any]]:
 class SarifSink(Sink):
     """One SARIF log with one run; results streamed, the document valid once closed."""
 
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: TextIO, changes: Mapping[str, str] | None = None) -> None:
+        super().__init__(stream, changes)
         self._count = 0
         head = {
             "$schema": SCHEMA_URI,

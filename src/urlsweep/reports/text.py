@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 from rich.console import Console
@@ -15,8 +15,16 @@ from ..summary import Summary
 from .base import Sink
 from .sarif import split_source
 
-_STYLE = {"ok": "green", "broken": "red", "unverifiable": "yellow", "skipped": "dim"}
-_MARK = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-"}
+_STYLE = {
+    "ok": "green",
+    "broken": "red",
+    "unverifiable": "yellow",
+    "skipped": "dim",
+    "tolerated": "yellow",
+}
+_MARK = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-", "tolerated": "~"}
+CHANGE_LABELS = {"newly_broken": "newly broken", "newly_fixed": "newly fixed"}
+_CHANGE_STYLE = {"newly_broken": "bold red", "newly_fixed": "bold green"}
 
 
 def status_text(result: Result) -> str:
@@ -57,22 +65,32 @@ class TextSink(Sink):
     printed at the end under each source file or page, as people fix them file by file.
     """
 
-    def __init__(self, stream: TextIO, only_failures: bool = False, group: bool = False) -> None:
-        super().__init__(stream)
+    def __init__(
+        self,
+        stream: TextIO,
+        only_failures: bool = False,
+        group: bool = False,
+        changes: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(stream, changes)
         self.only_failures = only_failures
         self.group = group
         self._by_source: dict[str, list[tuple[int, Result]]] = {}
         self.console = Console(file=stream, highlight=False, soft_wrap=True)
 
     def write(self, result: Result) -> None:
-        if self.only_failures and (result.ok or result.outcome == SKIPPED):
+        change = self.change(result)
+        if self.only_failures and (result.ok or result.outcome == SKIPPED) and change is None:
             return
         if self.group and result.sources and not result.ok and result.outcome != SKIPPED:
             for source in result.sources:
                 where, line = split_source(source)
                 self._by_source.setdefault(where, []).append((line or 0, result))
             return
-        self.console.print(result_line(result))
+        shown = result_line(result)
+        if change is not None:
+            shown.append(f"  [{CHANGE_LABELS[change]}]", style=_CHANGE_STYLE[change])
+        self.console.print(shown)
         self.maybe_flush()
 
     def close(self, summary: Summary) -> None:

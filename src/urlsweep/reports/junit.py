@@ -1,0 +1,82 @@
+"""JUnit XML, one testcase per URL, for CI systems that show test reports.
+
+Broken URLs are failures, unverifiable ones errors (both fail the build, as the exit status
+does); skipped URLs and failures still tolerated by --fail-after are skipped testcases.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+from ..result import BROKEN, SKIPPED, TOLERATED, UNVERIFIABLE, Result
+from ..summary import Summary
+from .base import SpooledSink
+from .text import CHANGE_LABELS, describe, status_text
+
+# Characters XML 1.0 cannot carry at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def text(s: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", s))
+
+
+def attr(s: str) -> str:
+    return quoteattr(_NOT_XML.sub("\ufffd", s))
+
+
+def classname(result: Result) -> str:
+    """CI tools group testcases by class: group URLs by host."""
+    try:
+        host = urlsplit(result.url).hostname
+    except ValueError:
+        host = None
+    return "urlsweep." + (host or "invalid")
+
+
+class JunitSink(SpooledSink):
+    def write(self, result: Result) -> None:
+        seconds = f"{result.elapsed_ms / 1000:.3f}"
+        name = result.url
+        change = self.change(result)
+        if change is not None:
+            name += f" [{CHANGE_LABELS[change]}]"
+        self.body.write(
+            f'    <testcase classname={attr(classname(result))} name={attr(name)} time="{seconds}"'
+        )
+        message = f"{status_text(result)}: {result.detail or result.outcome}"
+        body = describe(result)
+        if result.sources:
+            body += ("\n" if body else "") + "listed in " + ", ".join(result.sources)
+        if result.outcome == BROKEN:
+            element = "failure"
+        elif result.outcome == UNVERIFIABLE:
+            element = "error"
+        elif result.outcome in (SKIPPED, TOLERATED):
+            element = "skipped"
+        else:
+            element = ""
+        if element:
+            self.body.write(
+                f">\n      <{element} message={attr(message)} type={attr(result.category)}>"
+                f"{text(body)}</{element}>\n    </testcase>\n"
+            )
+        else:
+            self.body.write("/>\n")
+
+    def head(self, summary: Summary) -> str:
+        by = summary.by_outcome
+        counts = (
+            f'tests="{summary.total}" failures="{by[BROKEN]}" errors="{by[UNVERIFIABLE]}"'
+            f' skipped="{by[SKIPPED] + by[TOLERATED]}" time="{summary.elapsed:.3f}"'
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites name="urlsweep" {counts}>\n'
+            f'  <testsuite name="urlsweep" {counts}>\n'
+        )
+
+    def tail(self, summary: Summary) -> str:
+        return "  </testsuite>\n</testsuites>\n"

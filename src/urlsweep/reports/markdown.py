@@ -1,0 +1,88 @@
+"""Markdown for issue and pull-request comments: the totals, what changed, what is not ok.
+
+URLs go in code spans and free text is backslash-escaped, so nothing a server or an input
+line says can turn into a link, an image or HTML when the comment is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..result import Result
+from ..summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
+from .base import SpooledSink
+from .text import _MARK, CHANGE_LABELS, describe, status_text
+
+# Inline Markdown syntax; this text never starts a line, so list and heading marks are inert.
+_PUNCT = re.compile(r"([\\`*_\[\]<>|~&])")
+_SPACE = re.compile(r"\s+")
+
+
+def md_text(s: str) -> str:
+    return _PUNCT.sub(r"\\\1", _SPACE.sub(" ", s).strip())
+
+
+def md_code(s: str, in_table: bool = False) -> str:
+    """A code span that holds `s` whatever it contains (backticks, pipes, HTML)."""
+    s = _SPACE.sub(" ", s)
+    if in_table:
+        s = s.replace("|", "\\|")
+    longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def table_cell(s: str) -> str:
+    return md_text(s)  # backslash-escaping covers the pipe too
+
+
+class MarkdownSink(SpooledSink):
+    """Lists only the URLs that need attention: a comment must stay readable."""
+
+    rows = 0
+
+    def write(self, result: Result) -> None:
+        change = self.change(result)
+        if result.ok and change is None:
+            return
+        self.rows += 1
+        mark = _MARK.get(result.outcome, "")
+        note = md_text(describe(result))
+        if change is not None:
+            note = f"**{CHANGE_LABELS[change]}** {note}".rstrip()
+        self.body.write(
+            f"| {mark} {result.outcome} | {md_text(status_text(result))} "
+            f"| {md_code(result.url, in_table=True)} | {note} |\n"
+        )
+
+    def head(self, summary: Summary) -> str:
+        lines = ["## urlsweep report", ""]
+        run = summary.run
+        if run is not None:
+            lines += [f"Run {run['id']}, started {md_text(str(run['started']))}.", ""]
+        parts = [f"{n} {outcome}" for outcome, n in sorted(summary.by_outcome.items())]
+        lines.append(
+            f"**{summary.not_ok} of {summary.total} URLs need attention** "
+            f"({', '.join(parts) or 'no URLs'}; {summary.elapsed:.1f} s)."
+        )
+        if summary.interrupted:
+            lines.append("The run was interrupted: not every URL was checked.")
+        lines.append("")
+        changes = summary.changes
+        if changes:
+            for kind in (NEWLY_BROKEN, NEWLY_FIXED):
+                urls = sorted(u for u, c in changes.items() if c == kind)
+                if urls:
+                    lines.append(f"### {CHANGE_LABELS[kind].capitalize()} ({len(urls)})")
+                    lines.append("")
+                    lines += [f"- {md_code(u)}" for u in urls]
+                    lines.append("")
+        if self.rows:
+            lines += [
+                "### Not ok or changed",
+                "",
+                "| outcome | status | URL | note |",
+                "| --- | --- | --- | --- |",
+            ]
+        return "\n".join(lines) + "\n"
