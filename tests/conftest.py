@@ -47,6 +47,14 @@ def _no_proxy_env() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _results_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI runs keep their results store in a temp dir, not in the checkout's .urlsweep/."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("URLSWEEP_STORE", str(tmp_path_factory.mktemp("store") / "results.db"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def tls_ca(tmp_path_factory: pytest.TempPathFactory) -> TLSMaterial:
     """Test CA (``ca_cert_path``), ``server_context`` and untrusted ``self_signed_context``."""

@@ -55,6 +55,19 @@ def env(**extra: str) -> dict[str, str]:
     return out
 
 
+def cli(*args: str | Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in this process (fast; for the read-only report, history and runs)."""
+    from click.testing import CliRunner
+
+    from urlsweep.cli import main
+
+    argv = [str(a) for a in args]
+    result = CliRunner().invoke(main, argv, env=env_extra or None)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
+
+
 def urlsweep(
     *args: str | Path, cwd: Path | None = None, timeout: float = 60, **env_extra: str
 ) -> subprocess.CompletedProcess[str]:
@@ -154,10 +167,8 @@ def sample_store(path: Path) -> list[Any]:
     """
     import dataclasses
 
-    from urlsweep.options import Options
     from urlsweep.result import Result
-    from urlsweep.store import Recorder, Store
-    from urlsweep.summary import Summary
+    from urlsweep.store import Store
 
     def fixed(ok: bool) -> Result:
         url = "http://site.invalid/fixed"
@@ -181,12 +192,22 @@ def sample_store(path: Path) -> list[Any]:
         for r in base
     ] + [fixed(True)]
     with Store(path) as store:
-        for results in (first, second):
-            run = store.begin_run(("urls.txt",), Options())
-            rec = Recorder(store, run)
-            summary = Summary()
-            for r in results:
-                summary.add(r)
-                rec.write(r)
-            rec.close(summary, complete=True)
+        record_run(store, first, ("urls.txt",))
+        record_run(store, second, ("urls.txt",))
     return second
+
+
+def record_run(store: Any, results: list[Any], inputs: tuple[str, ...] = ("u",)) -> int:
+    """Store `results` as one complete run over `inputs`; returns its id."""
+    from urlsweep.options import Options
+    from urlsweep.store import Recorder
+    from urlsweep.summary import Summary
+
+    run = store.begin_run(inputs, Options())
+    rec = Recorder(store, run)
+    summary = Summary()
+    for r in results:
+        summary.add(r)
+        rec.write(r)
+    rec.close(summary, complete=True)
+    return int(run.id)

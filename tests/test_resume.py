@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from servers import TestHTTPServer
-from store_helpers import CMD, env, log_server, paths, settle, urlsweep
+from store_helpers import CMD, cli, env, log_server, paths, settle, urlsweep
 
 N = 2000
 WORKERS = 50
@@ -99,16 +99,17 @@ def test_resume_after_interruption(tmp_path: Path, server: TestHTTPServer, how: 
     rechecked = set(requested_before) & set(requested_after)
     if how == "SIGKILL":
         assert len(rechecked) <= WORKERS + 150
+    elif how == "SIGINT twice":  # what was received is kept; in flight or queued is not
+        assert len(rechecked) <= 3 * WORKERS
     else:  # graceful: every request made was finished and stored
-        limit = WORKERS if how == "SIGINT twice" else 0
-        assert len(rechecked) <= limit, sorted(rechecked)[:5]
+        assert not rechecked, sorted(rechecked)[:5]
     assert all(n == 1 for n in requested_after.values()), requested_after.most_common(3)
 
     # The resumed output and the store both cover every URL exactly once.
     resumed = [json.loads(line)["url"] for line in out2.read_text().splitlines()]
     assert Counter(resumed) == Counter(urls)
     assert Counter(stored_urls(db)) == Counter(urls)
-    runs = json.loads(urlsweep("runs", "--store", db, "-f", "json").stdout)
+    runs = json.loads(cli("runs", "--store", db, "-f", "json").stdout)
     assert [(r["id"], r["state"], r["sessions"], r["counts"]["total"]) for r in runs] == [
         (1, "done", 2, N)
     ]

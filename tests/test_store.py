@@ -13,7 +13,7 @@ import pytest
 
 import urlsweep
 from servers import TestHTTPServer
-from store_helpers import log_server
+from store_helpers import log_server, record_run
 from urlsweep.inputs import Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Hop, Result
@@ -35,17 +35,6 @@ from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 def server() -> Iterator[TestHTTPServer]:
     with log_server() as s:
         yield s
-
-
-def record_run(store: Store, results: list[Result], inputs: tuple[str, ...] = ("u",)) -> int:
-    run = store.begin_run(inputs, Options())
-    rec = Recorder(store, run)
-    summary = Summary()
-    for r in results:
-        summary.add(r)
-        rec.write(r)
-    rec.close(summary, complete=True)
-    return run.id
 
 
 def res(url: str, status: int, ok: bool | None = None) -> Result:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from servers import TestHTTPServer
-from store_helpers import flip, log_server, paths, urlsweep
+from store_helpers import cli, flip, log_server, paths, urlsweep
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,9 @@ def test_store_is_on_by_default_in_cwd(tmp_path: Path, server: TestHTTPServer) -
     assert p.returncode == 0, p.stderr
     assert "stored as run 1 in .urlsweep/results.db" in p.stderr
     assert (tmp_path / ".urlsweep" / "results.db").is_file()
-    runs = json.loads(urlsweep("runs", "-f", "json", cwd=tmp_path).stdout)
+    runs = json.loads(
+        cli("runs", "-f", "json", "--store", tmp_path / ".urlsweep/results.db").stdout
+    )
     assert [(r["id"], r["state"], r["counts"]["total"]) for r in runs] == [(1, "done", 1)]
 
 
@@ -70,9 +72,7 @@ def test_store_env_var_and_option(tmp_path: Path, server: TestHTTPServer) -> Non
         URLSWEEP_STORE=str(env_db),
     )
     assert p.returncode == 0 and opt_db.is_file()
-    assert (
-        json.loads(urlsweep("runs", "-f", "json", URLSWEEP_STORE=str(env_db)).stdout)[0]["id"] == 1
-    )
+    assert json.loads(cli("runs", "-f", "json", URLSWEEP_STORE=str(env_db)).stdout)[0]["id"] == 1
 
 
 def test_unusable_store_errors(tmp_path: Path, server: TestHTTPServer) -> None:
@@ -84,7 +84,7 @@ def test_unusable_store_errors(tmp_path: Path, server: TestHTTPServer) -> None:
     assert p.returncode == 2 and "--resume needs the results store" in p.stderr
     p = urlsweep("check", "--cache-max-age", "soon", url)
     assert p.returncode == 2 and "bad duration" in p.stderr
-    p = urlsweep("report", "--store", tmp_path / "none.db")
+    p = cli("report", "--store", tmp_path / "none.db")
     assert p.returncode == 2 and "no store at" in p.stderr
     assert not (tmp_path / "none.db").exists()
     (tmp_path / ".urlsweep").write_text("a file where the default store directory goes")
@@ -117,7 +117,7 @@ def test_cache_reuses_fresh_results(tmp_path: Path, server: TestHTTPServer) -> N
     server.clear()
     check_json("--store", db, "--cache-max-age", "1h", "-m", "get", urls)  # other options
     assert len(paths(server)) == 3
-    hist = json.loads(urlsweep("history", "--store", db, f"{b}/ok?c", "-f", "json").stdout)
+    hist = json.loads(cli("history", "--store", db, f"{b}/ok?c", "-f", "json").stdout)
     assert [h["run"] for h in hist] == [5, 4, 3, 2, 1]
     assert [h["cached_from"] for h in hist] == [None, 1, 1, 1, None]
 
@@ -147,7 +147,7 @@ def test_fail_after_and_report_changes(tmp_path: Path, server: TestHTTPServer) -
     assert by_url(fixed)[flaky]["outcome"] == "ok"
 
     def report(*args: str | Path) -> dict[str, Any]:
-        p = urlsweep("report", "--store", db, "-f", "json", *args)
+        p = cli("report", "--store", db, "-f", "json", *args)
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)
 
@@ -158,16 +158,16 @@ def test_fail_after_and_report_changes(tmp_path: Path, server: TestHTTPServer) -
     assert r4["summary"]["run"]["id"] == 4 and r4["summary"]["run"]["compared_with"] == 3
     assert report("4", "--compare", "1")["summary"]["changes"]["newly_broken"] == [gone]
     assert "changes" not in report("1")["summary"]  # nothing before it to compare with
-    text = urlsweep("report", "--store", db).stdout
+    text = cli("report", "--store", db).stdout
     assert f"{flaky}  [newly fixed]" in text and "newly fixed: 1" in text
-    p = urlsweep("report", "--store", db, "9")
+    p = cli("report", "--store", db, "9")
     assert p.returncode == 2 and p.stderr.strip() == "urlsweep: error: no run 9 in the store"
-    hist = urlsweep("history", "--store", db, flaky, COLUMNS="200").stdout
+    hist = cli("history", "--store", db, flaky, COLUMNS="200").stdout
     assert hist.count("tolerated") == 2 and "failing 2 runs in a row, flagged at 3" in hist
 
 
 def test_formats_listed_in_help_and_docs(server: TestHTTPServer) -> None:
-    from urlsweep.cli import FORMAT_NAMES
+    from urlsweep.cli_options import FORMAT_NAMES
     from urlsweep.reports import FORMATS
 
     assert tuple(FORMATS) == FORMAT_NAMES

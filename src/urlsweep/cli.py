@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from ._version import __version__
+from .cli_options import format_option, output_option
 from .cli_store import COMMANDS as STORE_COMMANDS
 from .cli_store import StoreArgs, store_options, stored_run
 from .options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
@@ -33,7 +34,6 @@ EXIT_NOT_OK = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-FORMAT_NAMES = ("text", "json", "jsonl", "csv", "sarif", "junit", "markdown", "html")
 INPUT_TYPES = ("auto", "urls", "html", "markdown", "sitemap")
 
 
@@ -185,22 +185,8 @@ def main() -> None:
     callback=_status_set,
     help="Statuses counted as ok, e.g. 200-299,403.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMAT_NAMES),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write results to FILE instead of stdout.",
-)
+@format_option()
+@output_option("results")
 @store_options
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option(

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .cli_options import format_option, limit_option, output_option
+
 if TYPE_CHECKING:
     from .engine import ResultSource
     from .inputs import Target
@@ -293,22 +295,8 @@ def when(t: float) -> str:
 @click.command()
 @click.argument("run_id", metavar="[RUN]", type=int, required=False)
 @store_path_option
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json", "jsonl", "csv", "junit", "markdown", "html")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the report to FILE instead of stdout.",
-)
+@format_option()
+@output_option("the report")
 @click.option(
     "--compare",
     "compare_id",
@@ -376,23 +364,8 @@ def report(
 @click.command()
 @click.argument("url")
 @store_path_option
-@click.option(
-    "-n",
-    "--limit",
-    type=click.IntRange(1, 100_000),
-    default=20,
-    show_default=True,
-    help="Show at most this many results, newest first.",
-)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@limit_option("results")
+@format_option(("text", "json"))
 def history(url: str, store: str | None, limit: int, fmt: str) -> None:
     """Show the stored results of URL, newest first (one line per run that checked it)."""
     from rich.console import Console
@@ -445,23 +418,8 @@ def history(url: str, store: str | None, limit: int, fmt: str) -> None:
 
 @click.command()
 @store_path_option
-@click.option(
-    "-n",
-    "--limit",
-    type=click.IntRange(1, 100_000),
-    default=20,
-    show_default=True,
-    help="Show at most this many runs, newest first.",
-)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@limit_option("runs")
+@format_option(("text", "json"))
 def runs(store: str | None, limit: int, fmt: str) -> None:
     """List the stored runs, newest first: the RUN numbers that report takes."""
     from rich.console import Console
