@@ -54,11 +54,14 @@ def path_of(url: str) -> str:
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL", "SIGINT twice"])
 def test_resume_after_interruption(tmp_path: Path, server: TestHTTPServer, how: str) -> None:
-    urls = [f"{server.base_url}/delay/0.05?i={i}" for i in range(N)]
+    # For a second Ctrl-C to land while checks are still in flight, some of them are slow.
+    slow = 50 if how == "SIGINT twice" else N + 1
+    urls = [f"{server.base_url}/delay/{2 if i % slow == 0 else 0.05}?i={i}" for i in range(N)]
     url_file = tmp_path / "urls.txt"
     url_file.write_text("\n".join(urls) + "\n")
     db, out1, out2 = tmp_path / "s.db", tmp_path / "1.jsonl", tmp_path / "2.jsonl"
-    args = ["check", "--no-progress", "-w", str(WORKERS), "-f", "jsonl", "--store", str(db)]
+    args = ["check", "--no-progress", "-w", str(WORKERS), "--max-per-host", str(WORKERS)]
+    args += ["-f", "jsonl", "--store", str(db)]
     server.clear()
     proc = subprocess.Popen(
         [*CMD, *args, "-o", str(out1), str(url_file)],
@@ -73,7 +76,8 @@ def test_resume_after_interruption(tmp_path: Path, server: TestHTTPServer, how: 
         sig = getattr(signal, how.split()[0])
         proc.send_signal(sig)
         if how == "SIGINT twice":
-            time.sleep(0.05)
+            time.sleep(0.2)
+            assert proc.poll() is None, "the slow checks should still be in flight"
             proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
     finally:

@@ -74,15 +74,17 @@ def test_keys_of_targets_and_their_results_agree(server: TestHTTPServer, tmp_pat
         "not a url",
         "ftp://example.invalid/",
         "http://bad host/",
+        f"{server.base_url}/skipme",  # left out by the policy
     ]
     targets = [Target(u, "t") for u in raw] + [Target("http://x.invalid/" + "a" * 50, "t", "bad")]
-    results = list(urlsweep.check(targets, workers=4, timeout=5))
+    results = list(urlsweep.check(targets, workers=4, timeout=5, exclude=("skipme",)))
     assert len(results) == len(targets)
     by_url = {r.url: r for r in results}
     for t in targets:
         assert result_key(by_url[t.raw]) == target_key(t), t.raw
     assert url_key(f"{server.base_url}/ok") == target_key(Target(raw[0]))
     assert by_url[raw[2]].redirects  # the redirect case was really exercised
+    assert by_url[raw[-1]].error == "excluded"
 
 
 def test_recorder_batches_and_keeps_everything(tmp_path: Path) -> None:
@@ -205,3 +207,23 @@ def test_result_filter() -> None:
     assert Result(url="u", error="connect") in ResultFilter.parse("errors")
     assert res("u", 503) not in ResultFilter.parse("none")
     assert res("u", 404) in ResultFilter.parse("400-404")
+
+
+def test_secrets_never_reach_the_store(tmp_path: Path) -> None:
+    from urlsweep.options import BasicAuth
+
+    options = Options(
+        headers=(("Authorization", "Bearer s3cret-token"), ("X-Trace", "visible")),
+        basic_auth=(BasicAuth("example", "alice", "s3cret-password"),),
+        proxy="http://bob:s3cret-proxy@127.0.0.1:3128",
+    )
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        run = store.begin_run(("u",), options)
+        assert run.options["headers"] == [["Authorization", "***"], ["X-Trace", "visible"]]
+        assert run.options["basic_auth"] == [
+            {"pattern": "example", "user": "alice", "password": "***"}
+        ]
+        assert run.options["proxy"] == "http://***@127.0.0.1:3128"
+    for f in tmp_path.iterdir():
+        assert b"s3cret" not in f.read_bytes(), f

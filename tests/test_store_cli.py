@@ -26,7 +26,7 @@ def url_list(tmp_path: Path, *urls: str) -> Path:
 
 
 def check_json(*args: str | Path, code: int | None = None) -> tuple[dict[str, Any], str]:
-    p = urlsweep("check", "--no-progress", "-f", "json", *args)
+    p = urlsweep("check", "--no-progress", "--retries", "0", "-f", "json", *args)
     if code is not None:
         assert p.returncode == code, p.stderr
     assert "Traceback" not in p.stderr
