@@ -14,10 +14,10 @@ import pytest
 import urlsweep
 from servers import TestHTTPServer
 from store_helpers import log_server, record_run
+from urlsweep.cachepolicy import ResultFilter, parse_duration
 from urlsweep.inputs import Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Hop, Result
-from urlsweep.reuse import ResultFilter, parse_duration
 from urlsweep.store import (
     INTERRUPTED,
     RUNNING,

@@ -20,10 +20,11 @@ import click
 from .cli_options import format_option, limit_option, output_option
 
 if TYPE_CHECKING:
+    from .cachepolicy import CachePolicy, ResultFilter
     from .engine import ResultSource
     from .inputs import Target
     from .options import Options
-    from .reuse import CachePolicy, ResultFilter, Reuse
+    from .reuse import Reuse
     from .store import Recorder, Run, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,8 +45,8 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from .cachepolicy import parse_duration
     from .options import OptionError
-    from .reuse import parse_duration
 
     try:
         seconds = None if value is None else parse_duration(value)
@@ -55,8 +56,8 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 def _exclude(ctx: click.Context, param: click.Parameter, value: str) -> ResultFilter:
+    from .cachepolicy import ResultFilter
     from .options import OptionError
-    from .reuse import ResultFilter
 
     try:
         parsed = ResultFilter.parse(value)
@@ -167,7 +168,7 @@ class StoreArgs:
 
     @property
     def cache(self) -> CachePolicy | None:
-        from .reuse import CachePolicy, ResultFilter
+        from .cachepolicy import CachePolicy, ResultFilter
 
         if self.cache_max_age is None:
             return None
