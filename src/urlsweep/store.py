@@ -27,6 +27,7 @@ from typing import Any, Final
 from .dedup import url_digest
 from .inputs import Target
 from .options import Options, StatusSet
+from .reports.jsonfmt import dumps
 from .result import SKIPPED, TOLERATED, Result
 from .summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 from .urls import InvalidURL, normalise
@@ -528,7 +529,7 @@ def row_of(
         result.error,
         result.elapsed_ms,
         cached_from,
-        json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":")),
+        dumps(result.to_dict()),
     )
 
 
