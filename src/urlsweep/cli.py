@@ -348,9 +348,10 @@ def check(
     from .linkrun import LinkArgs, plan_run
     from .source import SourceError
 
-    with contextlib.ExitStack() as cluster, stored_run(
-        StoreArgs.current(), inputs, options, quiet=quiet
-    ) as stored:
+    with (
+        contextlib.ExitStack() as cluster,
+        stored_run(StoreArgs.current(), inputs, options, quiet=quiet) as stored,
+    ):
         try:
             source, documents = plan_run(
                 inputs,

@@ -23,7 +23,8 @@ from typing import Final
 
 from . import probe, retry
 from . import result as R
-from .dedup import DigestSet, url_digest  # url_digest re-exported: its home before
+from .dedup import DigestSet
+from .dedup import url_digest as url_digest  # re-exported: its home before dedup.py
 from .inputs import Target
 from .options import Options
 from .policy import policy_for
