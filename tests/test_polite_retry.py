@@ -103,12 +103,13 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 
 def test_cancel_reports_urls_waiting_for_a_retry(server_factory: Any) -> None:
     a = server_factory("127.0.0.2")
+    b = server_factory("127.0.0.3")  # another host: a's pause must not hold the slow URL back
     scripted(a, "/later", [(503, [("Retry-After", "30")])])
     opts = Options(method="get", max_retry_wait=30, timeout=5, workers=2)
-    engine = Engine([Target(a.url("/later")), Target(a.url("/delay/0.3"))], opts)
+    engine = Engine([Target(a.url("/later")), Target(b.url("/delay/0.3"))], opts)
     results = iter(engine)
     first = next(results)  # the slow one: by now /later got its 503 and waits to retry
-    assert first.url == a.url("/delay/0.3")
+    assert first.url == b.url("/delay/0.3")
     started = time.monotonic()
     engine.cancel()
     rest = list(results)
