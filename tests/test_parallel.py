@@ -155,6 +155,14 @@ def test_an_input_error_is_raised_after_the_urls_before_it(http_server: TestHTTP
     assert sorted(seen) == [http_server.url("/ok?a"), http_server.url("/ok?b")]
 
 
+def test_started_early_then_run(http_server: TestHTTPServer) -> None:
+    engine = ProcessEngine(targets([http_server.url("/ok")]), OPTS, processes=2)
+    engine.start()
+    assert len(engine.pids) == 2 and all(alive(pid) for pid in engine.pids)
+    assert [r.status for r in engine] == [200]
+    assert not any(alive(pid) for pid in engine.pids)
+
+
 def test_workers_are_shared_not_multiplied() -> None:
     assert worker_shares(128, 2) == [64, 64]
     assert worker_shares(5, 2) == [3, 2]

@@ -136,7 +136,9 @@ def plan_run(
 
         n = auto_processes(plan.plain) if processes is None else processes
         if n > 1:  # this process only reads and writes: no libcurl, no engine here
-            return ProcessEngine(wanted, options, n), False
+            source = ProcessEngine(wanted, options, n)
+            source.start()  # while the caller sets up its output
+            return source, False
         from .engine import Engine
 
         return Engine(wanted, options), False

@@ -134,6 +134,7 @@ class ProcessEngine:
         self._controls: list[Connection] = []
         self._input_error: BaseException | None = None
         self._started = False
+        self._workers: tuple[list[Popen[bytes]], dict[Connection, int]] | None = None
         self.pids: list[int] = []  # the worker processes, once the run has started
         self.last_worker = -1  # which of them checked the result just yielded (tests, debug)
 
@@ -148,6 +149,13 @@ class ProcessEngine:
             with contextlib.suppress(OSError):
                 control.send(_STOP)
 
+    def start(self) -> None:
+        """Start the worker processes now, not at the first `next()`: their start-up (a new
+        interpreter, imports, libcurl) then overlaps whatever the caller does meanwhile. A
+        started engine should be iterated; its workers exit when this process does anyway."""
+        if self._workers is None:
+            self._workers = self._start_workers()
+
     def __iter__(self) -> Iterator[Result]:
         if self._started:
             raise RuntimeError("a ProcessEngine runs once")
@@ -156,7 +164,9 @@ class ProcessEngine:
 
     # -- the run -------------------------------------------------------------------------
     def _run(self) -> Iterator[Result]:
-        procs, results = self._start_workers()
+        self.start()
+        assert self._workers is not None
+        procs, results = self._workers
         if self._cancel.is_set():  # cancelled while the workers were starting
             self.cancel()
         feeder = threading.Thread(target=self._feed, name="urlsweep-dispatch", daemon=True)
