@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -279,6 +280,120 @@ def test_second_sigint_exits_at_once(tmp_path: Path, raw_server_factory: Any) ->
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=5)
     assert proc.returncode == 130
+
+
+class StuckStderr:
+    """A stderr pipe the test can fill, so the CLI blocks at its next write (the summary).
+
+    Nothing else in the command writes to stderr after the results, so a signal sent once
+    the output file is complete arrives while the summary is being printed: after the run.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.read_fd, self.write_fd = os.pipe()
+        self.data = bytearray()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._draining = threading.Event()
+        self._reader.start()
+
+    def _drain(self) -> None:
+        self._draining.wait()
+        while chunk := os.read(self.read_fd, 65536):
+            self.data += chunk
+
+    def read_until(self, text: bytes, deadline: float = 20) -> None:
+        """Read (before draining starts) until `text` has arrived."""
+        end = time.monotonic() + deadline
+        while text not in self.data:
+            assert time.monotonic() < end, f"no {text!r} on stderr: {bytes(self.data)!r}"
+            self.data += os.read(self.read_fd, 4096)
+
+    def fill(self) -> None:
+        # A second open file description of the pipe: non-blocking for us, not for the CLI.
+        fd = os.open(f"/proc/self/fd/{self.write_fd}", os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            while True:
+                os.write(fd, b"." * 4096)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(fd)
+
+    def drain(self) -> None:
+        os.close(self.write_fd)  # the CLI holds the only write end left
+        self._draining.set()
+
+    def text(self) -> str:
+        self._reader.join(10)
+        return self.data.decode(errors="replace").strip(".")
+
+
+def _wait_for_json(path: Path, deadline: float = 20) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError, ValueError):
+            json.loads(path.read_text())
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} not a complete JSON document after {deadline} s")
+
+
+def _start_stuck(args: list[str], err: StuckStderr) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*CMD, *args, "--no-store", "--no-progress"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=err.write_fd,
+    )
+
+
+def test_sigint_after_the_run_still_exits_130(tmp_path: Path, http_server: Any) -> None:
+    err = StuckStderr()
+    err.fill()
+    out = tmp_path / "out.json"
+    proc = _start_stuck(["check", http_server.base_url + "/ok", "-f", "json", "-o", str(out)], err)
+    _wait_for_json(out)  # the run is over; the CLI is stuck printing its summary
+    proc.send_signal(signal.SIGINT)
+    err.drain()
+    assert proc.wait(20) == 130, err.text()
+    assert "Aborted" not in err.text()
+    assert json.loads(out.read_text())["results"][0]["ok"]
+
+
+def test_second_sigint_while_the_summary_prints_exits_130(
+    tmp_path: Path, raw_server_factory: Any
+) -> None:
+    import threading
+
+    import servers
+
+    arrived, release = threading.Event(), threading.Event()
+
+    def answer_when_released(conn: Any) -> None:
+        servers.read_request_head(conn)
+        arrived.set()
+        release.wait(30)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    srv = raw_server_factory(answer_when_released)
+    err = StuckStderr()
+    out = tmp_path / "out.json"
+    proc = _start_stuck(
+        ["check", srv.base_url + "/", "-t", "60", "-f", "json", "-o", str(out)], err
+    )
+    assert arrived.wait(30)
+    proc.send_signal(signal.SIGINT)  # first: finish the check in flight
+    err.read_until(b"interrupted")
+    err.fill()
+    release.set()
+    _wait_for_json(out)  # the run is over; the CLI is stuck printing its summary
+    proc.send_signal(signal.SIGINT)  # second: leave now, still 130
+    err.drain()
+    assert proc.wait(20) == 130, err.text()
+    assert "Aborted" not in err.text()
+    assert json.loads(out.read_text())["results"][0]["ok"]
 
 
 def test_demo_runs_offline() -> None:

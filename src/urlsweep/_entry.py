@@ -18,5 +18,7 @@ def main() -> None:
         sys.stdout.write(f"urlsweep, version {__version__}\n")
         return
     from .cli import main as cli_main
+    from .interrupts import keep_until_exit
 
+    keep_until_exit()  # this process ends with the command: Ctrl-C means 130 to the end
     cli_main()

@@ -8,11 +8,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -21,6 +19,7 @@ from ._version import __version__
 from .cli_options import format_option, output_option
 from .cli_store import COMMANDS as STORE_COMMANDS
 from .cli_store import StoreArgs, store_options, stored_run
+from .interrupts import EXIT_INTERRUPTED, Interrupts
 from .options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
 from .polite_options import config_options, fail_on_option, politeness_options, take_politeness
 
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_NOT_OK = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 INPUT_TYPES = ("auto", "urls", "html", "markdown", "sitemap")
 
@@ -348,7 +346,9 @@ def check(
     from .linkrun import LinkArgs, plan_run
     from .source import SourceError
 
+    interrupts = Interrupts(notify=None if quiet else _warn)
     with (
+        interrupts.installed(),
         contextlib.ExitStack() as cluster,
         stored_run(StoreArgs.current(), inputs, options, quiet=quiet) as stored,
     ):
@@ -383,8 +383,15 @@ def check(
             group=documents,
             fail_on=fail_on,
             recorder=stored.recorder,
+            interrupts=interrupts,
         )
-    sys.exit(code)
+    sys.exit(interrupts.exit_code(code))
+
+
+def _warn(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[yellow]{message}[/]")
 
 
 def dask_engine(
@@ -433,13 +440,15 @@ def run_check(
     group: bool = False,
     fail_on: Iterable[str] = (),
     recorder: Recorder | None = None,
+    interrupts: Interrupts,
 ) -> int:
     """Drive one run to its end and return the exit code. Shared by every checking command.
 
     `engine` is anything that yields Results and can be cancelled: the threaded Engine, or a
     layer that spreads the work over processes or a cluster. A broken URL makes the exit
     code 1; so does any outcome in `fail_on` (e.g. unverifiable). `recorder` keeps every
-    result in the store before it is written out.
+    result in the store before it is written out. `interrupts` holds the command's
+    Ctrl-C handling: a first signal cancels `engine`, a second leaves at once.
     """
     from rich.console import Console
 
@@ -451,7 +460,6 @@ def run_check(
     from .summary import Summary
 
     summary = Summary()
-    interrupted = False
     err = Console(stderr=True)
 
     with open_output(output) as stream:
@@ -460,64 +468,52 @@ def run_check(
         )
         sink = make_sink(fmt, stream, **kwargs)
 
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            nonlocal interrupted
-            if interrupted:  # second signal: keep what is written, leave now
-                with contextlib.suppress(Exception):
-                    sink.flush()
-                if recorder is not None:
-                    recorder.abort()
-                os._exit(EXIT_INTERRUPTED)
-            interrupted = True
-            engine.cancel()
-            if not quiet:
-                err.print(
-                    "[yellow]interrupted: finishing the checks in flight "
-                    "(press Ctrl-C again to quit now)[/]"
-                )
-
-        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         input_error: str | None = None
         complete = False
-        try:
-            with ProgressBar(engine.stats, total, progress) as bar:
-                last = 0.0
-                try:
-                    for result in engine:
-                        summary.add(result)
-                        if recorder is not None:
-                            recorder.write(result)
-                        sink.write(result)
-                        now = time.monotonic()
-                        if now - last > 0.1:
-                            bar.update(summary.total, summary.elapsed)
-                            last = now
-                    complete = not interrupted
-                except (InputError, SourceError) as exc:
-                    input_error = str(exc)
-            summary.finish(interrupted=interrupted, duplicates=engine.stats.duplicates)
-            sink.close(summary)
-        except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly, as Unix tools do.
-            with contextlib.suppress(OSError):
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
-        finally:
-            if recorder is not None:
-                recorder.close(summary, complete)
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+        with interrupts.receiving(engine.cancel, sink.flush, *last_words(recorder)):
+            try:
+                with ProgressBar(engine.stats, total, progress) as bar:
+                    last = 0.0
+                    try:
+                        for result in engine:
+                            summary.add(result)
+                            if recorder is not None:
+                                recorder.write(result)
+                            sink.write(result)
+                            now = time.monotonic()
+                            if now - last > 0.1:
+                                bar.update(summary.total, summary.elapsed)
+                                last = now
+                        complete = not interrupts.interrupted
+                    except (InputError, SourceError) as exc:
+                        input_error = str(exc)
+                summary.finish(
+                    interrupted=interrupts.interrupted, duplicates=engine.stats.duplicates
+                )
+                sink.close(summary)
+            except BrokenPipeError:
+                # The reader went away (`| head`): stop quietly, as Unix tools do.
+                with contextlib.suppress(OSError):
+                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+                return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+            finally:
+                if recorder is not None:
+                    recorder.close(summary, complete)
 
     if not quiet:
         err.print(summary_table(summary))
     if input_error is not None:
         err.print(f"urlsweep: error: {input_error}", markup=False, highlight=False)
         return EXIT_USAGE
-    if interrupted:
+    if interrupts.interrupted:
         return EXIT_INTERRUPTED
     if summary.total == 0 and not quiet:
         err.print("[yellow]no URLs in the input[/]")
     return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+
+
+def last_words(recorder: Recorder | None) -> tuple[Callable[[], None], ...]:
+    return () if recorder is None else (recorder.abort,)
 
 
 _CHECK_ONLY = (
