@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
 # Bytecode for the editable install: pip compiles only what it copies, and with
 # PYTHONDONTWRITEBYTECODE set nothing is cached, so every start (and every --processes
 # worker) would compile urlsweep again: ~0.2 s each (docs/performance.md).
@@ -10,11 +11,16 @@ BYTECODE := $(VENV)/.bytecode
 
 .PHONY: demo test lint typecheck unit browser clean
 
+# `make demo` needs only urlsweep itself; the tests add their extras (dask, browsers...).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TESTSTAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TESTSTAMP)
 
 $(BYTECODE): $(STAMP) $(shell find src -name '*.py')
 	$(BIN)/python -m compileall -q src
@@ -23,14 +29,14 @@ $(BYTECODE): $(STAMP) $(shell find src -name '*.py')
 demo: $(STAMP) $(BYTECODE)
 	$(BIN)/urlsweep demo
 
-lint: $(STAMP)
+lint: $(TESTSTAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-typecheck: $(STAMP)
+typecheck: $(TESTSTAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(BYTECODE) browser
+unit: $(TESTSTAMP) $(BYTECODE) browser
 	$(BIN)/pytest -q
 
 # The HTML report is tested in Debian's headless chromium. Installed here when missing and
