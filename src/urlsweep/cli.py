@@ -9,7 +9,6 @@ import contextlib
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -473,17 +472,13 @@ def run_check(
         with interrupts.receiving(engine.cancel, sink.flush, *last_words(recorder)):
             try:
                 with ProgressBar(engine.stats, total, progress) as bar:
-                    last = 0.0
                     try:
                         for result in engine:
                             summary.add(result)
                             if recorder is not None:
                                 recorder.write(result)
                             sink.write(result)
-                            now = time.monotonic()
-                            if now - last > 0.1:
-                                bar.update(summary.total, summary.elapsed)
-                                last = now
+                            bar.received += 1
                         complete = not interrupts.interrupted
                     except (InputError, SourceError) as exc:
                         input_error = str(exc)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from types import TracebackType
 
 from rich.console import Console
@@ -17,15 +19,24 @@ from rich.progress import (
 
 from .stats import Stats
 
+TICK = 0.1  # seconds between refreshes of the counters
+
 
 class ProgressBar:
-    """A no-op unless enabled; redirects stdout above the bar only when stdout is the terminal."""
+    """A no-op unless enabled; redirects stdout above the bar only when stdout is the terminal.
+
+    A ticker thread refreshes it from `stats` rather than each result doing so: a crawl or
+    a documents run holds its results until the end, yet the checks go on all along.
+    """
 
     def __init__(self, stats: Stats, total: int | None, enabled: bool) -> None:
         self.stats = stats
-        self.enabled = enabled
+        self.received = 0  # results handed to the caller (replayed ones included)
         self._progress: Progress | None = None
         self._task = None
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         if enabled:
             self._progress = Progress(
                 SpinnerColumn(),
@@ -42,11 +53,18 @@ class ProgressBar:
                 redirect_stderr=False,
             )
             self._task = self._progress.add_task("check", total=total, rate=0.0, ok=0, in_flight=0)
+            self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
 
-    def update(self, done: int, elapsed: float) -> None:
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK):
+            self.refresh()
+
+    def refresh(self) -> None:
         if self._progress is None or self._task is None:
             return
         snap = self.stats.snapshot()
+        done = max(self.received, snap["completed"])
+        elapsed = time.monotonic() - self._started
         self._progress.update(
             self._task,
             completed=done,
@@ -56,8 +74,10 @@ class ProgressBar:
         )
 
     def __enter__(self) -> ProgressBar:
-        if self._progress is not None:
+        if self._progress is not None and self._ticker is not None:
+            self._started = time.monotonic()
             self._progress.start()
+            self._ticker.start()
         return self
 
     def __exit__(
@@ -66,5 +86,7 @@ class ProgressBar:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
             self._progress.stop()
