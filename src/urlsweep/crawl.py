@@ -225,17 +225,6 @@ class Crawler:
     ) -> Result:
         with self._lock:
             depth = self._depth.get(raw)
-        return self._check_inner(transport, raw, url, options, sources, depth)
-
-    def _check_inner(
-        self,
-        transport: Transport,
-        raw: str,
-        url: str,
-        options: Options,
-        sources: tuple[str, ...],
-        depth: int | None,
-    ) -> Result:
         if self.crawl.robots and self.in_scope(url) and not self.robots.allowed(transport, url):
             return Result(
                 url=raw, final_url=url, outcome=R.SKIPPED, detail="disallowed by robots.txt"

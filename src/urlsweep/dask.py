@@ -34,7 +34,7 @@ from .inputs import Target
 from .options import OptionError, Options
 from .policy import Policy
 from .result import Result
-from .source import SourceError
+from .source import RunsOnce, SourceError
 from .stats import Stats
 from .urls import host_key, host_partition
 
@@ -147,7 +147,7 @@ def check_partition(items: list[Item], options: Options, cancel: str) -> list[tu
         finished.set()
 
 
-class DaskSource:
+class DaskSource(RunsOnce):
     """A ResultSource whose checks run as Dask tasks; `cli.run_check` drives it like Engine."""
 
     def __init__(
@@ -182,7 +182,6 @@ class DaskSource:
         self._input_done = False
         self._feeder_done = threading.Event()
         self._feeder_error: BaseException | None = None
-        self._started = False
 
     def cancel(self) -> None:
         """Stop reading input; tasks out finish early and their records are still delivered.
@@ -190,12 +189,6 @@ class DaskSource:
         Lock-free: it is called from signal handlers.
         """
         self._cancel.set()
-
-    def __iter__(self) -> Iterator[Result]:
-        if self._started:
-            raise RuntimeError("a DaskSource runs once")
-        self._started = True
-        return self._run()
 
     # -- the caller's thread -------------------------------------------------------------
     def _run(self) -> Iterator[Result]:

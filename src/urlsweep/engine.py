@@ -31,6 +31,7 @@ from .policy import policy_for
 from .result import Result
 from .scheduler import Job, Scheduler
 from .source import ResultSource as ResultSource  # re-exported: its home before source.py
+from .source import RunsOnce
 from .source import SourceError as SourceError
 from .stats import Stats as Stats  # re-exported: its home before stats.py
 from .transport import CookieJar, Transport
@@ -67,7 +68,7 @@ def screen(target: Target) -> Work | Result:
     return Work(target.raw, url, sources)
 
 
-class Engine:
+class Engine(RunsOnce):
     """One run over `targets`. Iterate it once to drive the run and receive the results."""
 
     def __init__(
@@ -92,7 +93,6 @@ class Engine:
         self._lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._idle = 0
-        self._started = False
 
     # -- control -------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -104,12 +104,6 @@ class Engine:
         return self._cancel.is_set()
 
     # -- the run -------------------------------------------------------------------------
-    def __iter__(self) -> Iterator[Result]:
-        if self._started:
-            raise RuntimeError("an Engine runs once")
-        self._started = True
-        return self._run()
-
     def _run(self) -> Iterator[Result]:
         feeder = threading.Thread(target=self._feed, name="urlsweep-feeder", daemon=True)
         feeder.start()

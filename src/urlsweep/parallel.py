@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .inputs import Target, count_lines
 from .options import Options
 from .result import Result
+from .source import RunsOnce
 from .stats import Stats
 from .urls import InvalidURL, host_partition, normalise
 
@@ -119,7 +120,7 @@ class _Outbox:
         self.limit = min(_BATCH, self.limit * 2)
 
 
-class ProcessEngine:
+class ProcessEngine(RunsOnce):
     """A `ResultSource` that spreads one run over `processes` worker processes by host."""
 
     def __init__(self, targets: Iterable[Target], options: Options, processes: int) -> None:
@@ -133,7 +134,6 @@ class ProcessEngine:
         self._outboxes: list[_Outbox] = []
         self._controls: list[Connection] = []
         self._input_error: BaseException | None = None
-        self._started = False
         self._workers: tuple[list[Popen[bytes]], dict[Connection, int]] | None = None
         self.pids: list[int] = []  # the worker processes, once the run has started
         self.last_worker = -1  # which of them checked the result just yielded (tests, debug)
@@ -155,12 +155,6 @@ class ProcessEngine:
         started engine should be iterated; its workers exit when this process does anyway."""
         if self._workers is None:
             self._workers = self._start_workers()
-
-    def __iter__(self) -> Iterator[Result]:
-        if self._started:
-            raise RuntimeError("a ProcessEngine runs once")
-        self._started = True
-        return self._run()
 
     # -- the run -------------------------------------------------------------------------
     def _run(self) -> Iterator[Result]:

@@ -9,6 +9,22 @@ from .result import Result
 from .stats import Stats
 
 
+class RunsOnce:
+    """Iterating starts the run (`_run`); a second iteration is a mistake, not a rerun."""
+
+    _started = False
+
+    def __iter__(self) -> Iterator[Result]:
+        if self._started:
+            name = type(self).__name__
+            raise RuntimeError(f"{'an' if name[0] in 'AEIOU' else 'a'} {name} runs once")
+        self._started = True
+        return self._run()
+
+    def _run(self) -> Iterator[Result]:
+        raise NotImplementedError
+
+
 class ResultSource(Protocol):
     """The threaded Engine, or a layer spreading the work over processes or a cluster."""
 
