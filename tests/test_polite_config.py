@@ -83,6 +83,7 @@ def test_where_the_config_comes_from(http_server: Any, in_tmp: Path) -> None:
     [
         ("max-per-host = 0\n", "urlsweep.toml: max-per-host: 0 is not in the range"),
         ("bogus = 1\n", "urlsweep.toml: unknown key 'bogus'"),
+        ("max-per-hots = 1\n", "unknown key 'max-per-hots' (did you mean 'max-per-host'?)"),
         ("config = 'x.toml'\n", "urlsweep.toml: unknown key 'config'"),
         ("retries = [1, 2]\n", "urlsweep.toml: retries: want one value"),
         ("include = '('\n", "urlsweep.toml: include: bad regular expression"),

@@ -7,6 +7,7 @@ next to its code and every run agrees.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -138,7 +139,10 @@ def apply(ctx: click.Context, config: Config) -> None:
         name = key.replace("-", "_")
         param = own.get(name)
         if name in _NOT_SETTABLE or (param is None and name not in others):
-            raise ConfigError(f"{config.path}: unknown key {key!r}")
+            known = sorted(n.replace("_", "-") for n in (set(own) | others) - _NOT_SETTABLE)
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{config.path}: unknown key {key!r}{hint}")
         if param is None or param.name is None:
             continue
         source = ctx.get_parameter_source(param.name)
