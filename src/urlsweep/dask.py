@@ -28,8 +28,7 @@ import distributed
 
 from ._version import __version__
 from .batches import Batch, HostBatches
-from .dedup import DigestSet
-from .engine import Engine, Work, screen, url_digest
+from .engine import Engine, Work, screen_unique
 from .inputs import Target
 from .options import OptionError, Options
 from .policy import Policy
@@ -313,19 +312,12 @@ class DaskSource(RunsOnce):
 
     # -- the feeder thread ---------------------------------------------------------------
     def _feed(self) -> None:
-        seen = DigestSet()
         try:
-            for target in self._targets:
-                if self._cancel.is_set():
-                    break
-                work = screen(target)
-                if isinstance(work, Result):
-                    self._put_early(work)
+            for item in screen_unique(self._targets, self._cancel, self.stats):
+                if isinstance(item, Result):
+                    self._put_early(item)
                     continue
-                digest = url_digest(work.url)
-                if not seen.insert(digest):
-                    self.stats.add(duplicates=1)
-                    continue
+                work, digest = item
                 if not self._buffer(host_partition(work.url, self._batches.slots), digest, work):
                     break
         except BaseException as exc:  # reported to the caller after the tasks out end

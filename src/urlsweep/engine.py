@@ -68,6 +68,29 @@ def screen(target: Target) -> Work | Result:
     return Work(target.raw, url, sources)
 
 
+def screen_unique(
+    targets: Iterable[Target], cancel: threading.Event, stats: Stats
+) -> Iterator[Result | tuple[Work, int]]:
+    """Each distinct input URL once, as (work, digest); a record for each unusable line.
+
+    Shared by every feeder (this engine, the Dask client): duplicates are counted in `stats`,
+    not yielded, and reading stops as soon as `cancel` is set.
+    """
+    seen = DigestSet()
+    for target in targets:
+        if cancel.is_set():
+            return
+        work = screen(target)
+        if isinstance(work, Result):
+            yield work
+            continue
+        digest = url_digest(work.url)
+        if seen.insert(digest):
+            yield work, digest
+        else:
+            stats.add(duplicates=1)
+
+
 class Engine(RunsOnce):
     """One run over `targets`. Iterate it once to drive the run and receive the results."""
 
@@ -153,19 +176,13 @@ class Engine(RunsOnce):
 
     # -- feeder --------------------------------------------------------------------------
     def _feed(self) -> None:
-        seen = DigestSet()
         try:
-            for target in self._targets:
-                if self._cancel.is_set():
-                    break
-                work = screen(target)
-                if isinstance(work, Result):
-                    self._put_out(work)
+            for item in screen_unique(self._targets, self._cancel, self.stats):
+                if isinstance(item, Result):
+                    self._put_out(item)
                     continue
+                work, _ = item
                 url = work.url
-                if not seen.insert(url_digest(url)):
-                    self.stats.add(duplicates=1)
-                    continue
                 reason = self._policy.excluded(url)
                 if reason is not None:
                     self._put_out(probe.excluded(work.raw, url, reason, work.sources))
