@@ -463,7 +463,36 @@ def _parse_float(text: str) -> float | None:
         return None
 
 
-class TestHTTPServer(ThreadingHTTPServer):
+class _Stoppable:
+    """start/stop and the context manager, shared by both servers: stop signals, then joins."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def _signal_stop(self) -> None:
+        raise NotImplementedError
+
+    def _join(self, deadline: float) -> None:
+        raise NotImplementedError
+
+    def stop(self, timeout: float = STOP_JOIN_TIMEOUT) -> None:
+        """Stop serving, cut all connections, wait up to ``timeout`` s for handler threads."""
+        self._signal_stop()
+        self._join(time.monotonic() + timeout)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class TestHTTPServer(_Stoppable, ThreadingHTTPServer):
     """Threaded HTTP/1.1 keep-alive server on a loopback address and a random port.
 
     ``requests``, ``in_flight``, ``max_in_flight`` and ``connection_count`` are updated under
@@ -548,22 +577,6 @@ class TestHTTPServer(ThreadingHTTPServer):
             )
             self._serve_thread.start()
         return self
-
-    def stop(self, timeout: float = STOP_JOIN_TIMEOUT) -> None:
-        """Stop serving, cut all connections, wait up to ``timeout`` s for handler threads."""
-        self._signal_stop()
-        self._join(time.monotonic() + timeout)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ----------------------------------------------------------------- internals
 
@@ -657,7 +670,7 @@ class TestHTTPServer(ThreadingHTTPServer):
 RawHandler = Callable[[socket.socket], None]
 
 
-class RawServer:
+class RawServer(_Stoppable):
     """Raw TCP server on loopback: each connection runs ``handler(conn)`` in a daemon thread.
 
     The handler gets the unread connection (use :func:`read_request_head`). The connection
@@ -703,21 +716,6 @@ class RawServer:
             )
             self._accept_thread.start()
         return self
-
-    def stop(self, timeout: float = STOP_JOIN_TIMEOUT) -> None:
-        self._signal_stop()
-        self._join(time.monotonic() + timeout)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _signal_stop(self) -> None:
         self.stopping.set()
