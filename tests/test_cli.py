@@ -210,7 +210,7 @@ def test_bad_ca_file_content_is_a_clean_error(tmp_path: Path, http_server: Any) 
 
 def test_verbose_logs_thread_names(http_server: Any) -> None:
     p = run("check", "-vv", http_server.base_url + "/ok")
-    assert "urlsweep-worker-1" in p.stderr
+    assert "urlsweep-driver-1" in p.stderr
 
 
 def test_empty_input_exits_zero() -> None:

@@ -26,6 +26,7 @@ from . import result as R
 from .dedup import DigestSet
 from .dedup import url_digest as url_digest  # re-exported: its home before dedup.py
 from .inputs import Target
+from .multi import Driver, internal_error
 from .options import Options
 from .policy import policy_for
 from .result import Result
@@ -34,12 +35,13 @@ from .source import ResultSource as ResultSource  # re-exported: its home before
 from .source import RunsOnce
 from .source import SourceError as SourceError
 from .stats import Stats as Stats  # re-exported: its home before stats.py
-from .transport import CookieJar, Transport
+from .transport import CookieJar, Response, Transport, retry_after_of
 from .urls import InvalidURL, host_key, normalise
 
 log = logging.getLogger("urlsweep")
 
 _POLL: Final = 0.1  # how often blocked threads look at the cancel flag (seconds)
+DRIVERS: Final = 1  # multi-handle threads per engine (more processes: --processes)
 _WORKER_EXIT: Final = object()
 
 # How a worker checks one URL: `probe.check_one`, or a caller's function with its signature
@@ -116,6 +118,10 @@ class Engine(RunsOnce):
         self._lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._idle = 0
+        # Plain checks run on libcurl multi drivers (multi.py); a caller's checker, which
+        # makes blocking requests of its own, on worker threads.
+        self._multi = checker is None
+        self._threads = DRIVERS if self._multi else options.workers
 
     # -- control -------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -139,6 +145,9 @@ class Engine(RunsOnce):
                     item = None
                 if isinstance(item, Result):
                     yield item
+                    continue
+                if isinstance(item, list):  # a driver's batch
+                    yield from item
                     continue
                 if item is _WORKER_EXIT:
                     exits += 1
@@ -204,22 +213,49 @@ class Engine(RunsOnce):
 
     def _add_worker(self) -> None:
         """Also called by the scheduler when eligible work waits and no worker is free."""
-        if len(self._workers) >= self.options.workers:
+        if len(self._workers) >= self._threads:
             return  # the common case once the pool is full: no lock needed to know
         with self._lock:
-            if len(self._workers) >= self.options.workers:
+            if len(self._workers) >= self._threads:
                 return
-            t = threading.Thread(
-                target=self._worker, name=f"urlsweep-worker-{len(self._workers) + 1}", daemon=True
-            )
+            n = len(self._workers) + 1
+            if self._multi:
+                t = threading.Thread(
+                    target=self._drive, args=(n - 1,), name=f"urlsweep-driver-{n}", daemon=True
+                )
+            else:
+                t = threading.Thread(target=self._worker, name=f"urlsweep-worker-{n}", daemon=True)
             self._workers.append(t)
             self._idle += 1
         t.start()
 
-    # -- workers -------------------------------------------------------------------------
+    # -- drivers and workers -------------------------------------------------------------
+    def _drive(self, index: int) -> None:
+        """Driver `index` keeps its share of `--workers` transfers in flight."""
+        try:
+            share = self.options.workers // self._threads
+            Driver(
+                self._sched,
+                self.options,
+                share + (index < self.options.workers % self._threads),
+                make_transport=self._transport,
+                cancel=self._cancel,
+                stats=self.stats,
+                settle=self.settle,
+                emit=self._put_out,
+            ).run()
+        except BaseException as exc:  # e.g. an unreadable CA file: nothing can be checked
+            self._fatal = exc
+            self._cancel.set()
+        finally:
+            self._put_out(_WORKER_EXIT)
+
+    def _transport(self) -> Transport:
+        return Transport(self.options, refuse=self._policy.refuser, cookies=self._cookies)
+
     def _worker(self) -> None:
         try:
-            transport = Transport(self.options, refuse=self._policy.refuser, cookies=self._cookies)
+            transport = self._transport()
         except Exception as exc:  # e.g. an unreadable CA file: nothing can be checked
             self._fatal = exc
             self._cancel.set()
@@ -235,7 +271,7 @@ class Engine(RunsOnce):
                 gate.begin(job.host)
                 try:
                     result = self._check(transport, job.item)
-                    final = self._settle(job, result, transport.last_retry_after, gate)
+                    final = self.settle(job, result, transport.last, gate.detach())
                 finally:
                     gate.end()
                 if final is not None:
@@ -252,15 +288,17 @@ class Engine(RunsOnce):
             transport.close()
             self._put_out(_WORKER_EXIT)
 
-    def _settle(
-        self, job: Job[Work], result: Result, retry_after: str | None, gate: HostGate
+    def settle(
+        self, job: Job[Work], result: Result, last: Response | None, held: str | None
     ) -> Result | None:
         """Report `result`, or send the URL back for another attempt later (then None).
 
-        A host that asked us to wait is paused before its slot is given back, so none of its
-        other URLs can slip in between.
+        `last` is the answer the result came from; `held` the host whose slot the check
+        still holds (given back here). A host that asked us to wait is paused before its
+        slot is given back, so none of its other URLs can slip in between.
         """
         opts = self.options
+        retry_after = retry_after_of(last) if retry.retryable(result) else None
         job.attempts += 1
         if result.attempts != job.attempts:  # a checker's record says 1: it cannot know
             result = dataclasses.replace(result, attempts=job.attempts)
@@ -275,7 +313,6 @@ class Engine(RunsOnce):
                 self._sched.pause(host_key(result.final_url or job.item.url), now + wait)
         # The slot goes back with the job's next step, in one go: the deferred pass starts
         # only once every slot is free.
-        held = gate.detach()
         if retrying:
             job.last = result
             self._sched.retry(job, now + wait, release=held)
@@ -297,13 +334,7 @@ class Engine(RunsOnce):
             result = self._checker(transport, work.raw, work.url, self.options, work.sources)
         except Exception as exc:  # a bug must cost one record, not the run
             log.exception("internal error checking %s", work.url)
-            return Result(
-                url=work.raw,
-                final_url=work.url,
-                error=R.PROTOCOL,
-                detail=f"internal error: {exc!r}",
-                sources=work.sources,
-            )
+            return internal_error(work, exc)
         log.debug(
             "%s %s -> %s %s in %.0f ms",
             result.method or "-",

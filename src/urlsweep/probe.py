@@ -8,7 +8,8 @@ Authorization and cookies set by the user go only to the host the user named.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urljoin
 
@@ -33,31 +34,33 @@ def _fallback_to_get(resp: Response) -> bool:
     return resp.status is not None and resp.status >= 400 and resp.status not in _NOT_ABOUT_METHOD
 
 
-def fetch(
-    transport: Transport,
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request a check needs sent: what `steps` yields to whoever drives it."""
+
+    url: str  # without fragment
+    method: str
+    max_body: int
+    headers: list[str]
+    credentials: bool  # the user's Authorization and Cookie headers may go along
+    host: str  # host_key(url): the host whose limits the request counts against
+
+
+def _fetch(
     url: str,
     options: Options,
-    max_body: int = 0,
-    *,
-    headers: Sequence[str] = (),
-    credentials: bool = True,
-    host: str | None = None,
-) -> tuple[Response, str]:
-    """One hop: the response and the method that produced it (GET whenever a body is wanted).
-
-    `host` is `host_key(url)` when the caller has it already."""
+    max_body: int,
+    headers: list[str],
+    credentials: bool,
+    host: str,
+) -> Generator[Request, Response, tuple[Response, str]]:
+    """One hop: the response and the method that produced it (GET whenever a body is wanted)."""
     target = request_url(url)
-
-    def send(method: str, body: int = 0) -> Response:
-        return transport.request(
-            target, method, max_body=body, headers=headers, credentials=credentials, host=host
-        )
-
     if options.method == "get" or max_body > 0:
-        return send("GET", max_body), "GET"
-    resp = send("HEAD")
+        return (yield Request(target, "GET", max_body, headers, credentials, host)), "GET"
+    resp = yield Request(target, "HEAD", 0, headers, credentials, host)
     if _fallback_to_get(resp):
-        return send("GET"), "GET"
+        return (yield Request(target, "GET", 0, headers, credentials, host)), "GET"
     return resp, "HEAD"
 
 
@@ -97,7 +100,26 @@ def walk(
 ) -> tuple[Result, Response | None]:
     """Follow `url` hop by hop to its final answer: the record, and the last response
     (with up to `max_body` bytes of body, for callers that read pages). One attempt: the
-    engine decides about retries."""
+    engine decides about retries. Each request is sent by `transport`, in this thread."""
+    gen = steps(raw, url, options, sources, max_body)
+    try:
+        req = next(gen)
+        while True:
+            req = gen.send(transport.send(req))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def steps(
+    raw: str,
+    url: str,
+    options: Options,
+    sources: tuple[str, ...] = (),
+    max_body: int = 0,
+) -> Generator[Request, Response, tuple[Result, Response | None]]:
+    """The check of one URL as a generator: it yields each `Request` it needs sent, is sent
+    the `Response`, and returns what `walk` returns. Written once, driven either by `walk`
+    (one blocking request at a time) or by `multi.Driver` (many URLs per thread)."""
     policy = policy_for(options)
     started = time.monotonic()
     hops: list[Hop] = []
@@ -129,17 +151,15 @@ def walk(
         auth = policy.authorization(current) if same_host else None
         if auth is not None:
             headers.append(f"Authorization: {auth}")
-        resp, method = fetch(
-            transport, current, options, max_body, headers=headers, credentials=same_host, host=key
-        )
+        resp, method = yield from _fetch(current, options, max_body, headers, same_host, key)
         if resp.error is not None:
             if resp.error == R.BLOCKED:
                 return done(error=R.BLOCKED, outcome=R.SKIPPED, detail=resp.detail)
             return done(error=resp.error, detail=resp.detail)
         status = resp.status
         assert status is not None
-        location = resp.header("location")
-        if status in REDIRECT_STATUSES and location:
+        location = resp.header("location") if status in REDIRECT_STATUSES else None
+        if location:
             try:
                 target = normalise(urljoin(request_url(current), location))
             except InvalidURL as exc:

@@ -161,6 +161,31 @@ class Scheduler(Generic[T]):
                 self._waiting -= 1
         return None
 
+    def poll(self) -> Job[T] | None:
+        """`get` without waiting, for a thread that drives many transfers (multi.py): the next
+        job that can start now, or None (nothing eligible now, or the run is over: `done`)."""
+        with self._lock:
+            while True:
+                now = self._clock()
+                self._fire_timers(now)
+                job = self._next(now)
+                if job is not None or not self._over():
+                    return job
+                if not self._deferred.jobs or self._deferred.started:
+                    self._work_ready.notify_all()
+                    return None
+                self._start_deferred(now)
+
+    def done(self) -> bool:
+        """Nothing is queued, in flight or kept for the slow pass, and no more input comes."""
+        with self._lock:
+            return self._over() and (not self._deferred.jobs or self._deferred.started)
+
+    def next_wake(self) -> float | None:
+        """When the earliest waiting host becomes eligible (a `clock()` time), if any."""
+        with self._lock:
+            return self._timers[0][0] if self._timers else None
+
     def release(self, host: str) -> None:
         """A request to `host` is over: its slot is free again."""
         with self._lock:
@@ -229,6 +254,45 @@ class Scheduler(Generic[T]):
                 h.hop_waiters -= 1
                 if not h.hop_waiters:
                     self._place(h)
+
+    def try_acquire(self, host: str, waiting: bool) -> bool:
+        """`acquire` without blocking: claim a slot of `host` now, or say False and queue up.
+
+        The first False registers the caller as waiting (the host then takes no new URLs, so
+        the hop is served first); a caller that was `waiting` is unregistered by its True, or
+        by `withdraw` if it gives up.
+        """
+        with self._lock:
+            h = self._host(host)
+            ok = h.limits.start(self._clock())
+            if ok and waiting:
+                h.hop_waiters -= 1
+                if not h.hop_waiters:
+                    self._place(h)
+            elif not ok and not waiting:
+                h.hop_waiters += 1
+            return ok
+
+    def withdraw(self, host: str) -> None:
+        """A caller of `try_acquire` stops waiting for `host` (the run was cancelled)."""
+        with self._lock:
+            h = self._host(host)
+            h.hop_waiters -= 1
+            if not h.hop_waiters:
+                self._place(h)
+
+    def try_pace(self, host: str) -> float:
+        """`pace` without blocking: 0.0 with the token taken, else the seconds to wait."""
+        with self._lock:
+            bucket = self._hosts[host].limits.bucket
+            if bucket is None:
+                return 0.0
+            now = self._clock()
+            at = bucket.ready_at(now)
+            if at <= now:
+                bucket.take(now)
+                return 0.0
+            return at - now
 
     def pace(self, host: str, cancel: threading.Event) -> None:
         """Another request to `host` under a slot already held: wait for its rate token."""

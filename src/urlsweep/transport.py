@@ -14,7 +14,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import certifi
 import pycurl
@@ -23,6 +23,9 @@ from . import result as R
 from .options import OptionError, Options
 from .policy import Policy
 from .urls import host_key
+
+if TYPE_CHECKING:
+    from .probe import Request
 
 # CURLOPT_SUPPRESS_CONNECT_HEADERS (libcurl >= 7.54); pycurl has no name for it.
 _SUPPRESS_CONNECT_HEADERS: Final = 265
@@ -63,13 +66,33 @@ class Response:
     elapsed: float = 0.0
     body: bytes = b""
     truncated: bool = False
+    # Raw header lines, parsed into `headers` on the first `header()` call: most answers are
+    # a plain 200 whose headers nobody reads.
+    lines: list[bytes] | None = None
 
     def header(self, name: str) -> str | None:
+        if self.lines is not None:
+            self.headers = parse_header_block(self.lines)
+            self.lines = None
         name = name.lower()
         for k, v in reversed(self.headers):
             if k == name:
                 return v
         return None
+
+
+def parse_header_block(lines: list[bytes]) -> list[tuple[str, str]]:
+    """(lower-case name, value) pairs of the last response in `lines` (after 1xx ones)."""
+    start = 0
+    for i, line in enumerate(lines):
+        if line.startswith(b"HTTP/"):
+            start = i + 1
+    out = []
+    for line in lines[start:]:
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep:
+            out.append((name.strip().lower(), value.strip()))
+    return out
 
 
 def classify(code: int, message: str) -> str:
@@ -88,6 +111,11 @@ def system_ca_file() -> str:
         if path and os.path.isfile(path):
             return path
     raise OptionError("no system CA bundle found (set SSL_CERT_FILE or use --ca-cert FILE)")
+
+
+def retry_after_of(resp: Response | None) -> str | None:
+    """The Retry-After header of an answer (None for no answer)."""
+    return resp.header("retry-after") if resp is not None and resp.error is None else None
 
 
 class Gate(Protocol):
@@ -219,8 +247,13 @@ class Transport:
             if cookies is not None:
                 cookies.attach(c)
         self.gate: Gate | None = None  # set by the engine: every request waits its turn there
-        self.last_retry_after: str | None = None  # of the latest answer, for retry decisions
+        self.last: Response | None = None  # the latest answer, for retry decisions
         self._refused: str | None = None
+        self._ex: _Exchange | None = None
+        self._lines: list[bytes] | None = None
+        self._started = 0.0
+        self._encoding = False  # ACCEPT_ENCODING set on the handle
+        self._headers_set = False  # HTTPHEADER set on the handle
         if refuse is not None:
             self._refuse = refuse
             c.setopt(pycurl.OPENSOCKETFUNCTION, self._open_socket)
@@ -247,6 +280,22 @@ class Transport:
             return int(pycurl.PREREQFUNC_ABORT)
         return int(pycurl.PREREQFUNC_OK)
 
+    @property
+    def curl(self) -> pycurl.Curl:
+        """The easy handle, for a driver that runs many transfers at once (`multi.py`)."""
+        return self._curl
+
+    def send(self, req: Request) -> Response:
+        """`request` for a `probe.Request`."""
+        return self.request(
+            req.url,
+            req.method,
+            max_body=req.max_body,
+            headers=req.headers,
+            credentials=req.credentials,
+            host=req.host,
+        )
+
     def request(
         self,
         url: str,
@@ -267,52 +316,101 @@ class Transport:
         """
         if self.gate is not None:
             self.gate.enter(host or host_key(url))
+        self.start(
+            url, method, max_body=max_body, headers=headers, sink=sink, credentials=credentials
+        )
+        try:
+            self._curl.perform()
+        except pycurl.error as exc:
+            return self.finish(exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else "")
+        return self.finish()
+
+    def start(
+        self,
+        url: str,
+        method: str = "HEAD",
+        *,
+        max_body: int = 0,
+        headers: Sequence[str] = (),
+        sink: Callable[[bytes], None] | None = None,
+        credentials: bool = True,
+    ) -> None:
+        """Set the handle up for one request; whoever performs it then calls `finish`.
+
+        A plain HEAD (the common case) has its header lines appended by C code (`list.append`)
+        and its status read from libcurl: no Python call per header line, and the transfer
+        ends by itself, so the connection is kept alive. A GET goes through `_Exchange`, which
+        stops the transfer at the end of the header block.
+        """
         c = self._curl
-        ex = _Exchange(max_body, sink)
         self._refused = None
         c.setopt(pycurl.URL, url)
-        if method == "HEAD":
+        if method == "HEAD" and max_body <= 0 and sink is None:
             c.setopt(pycurl.NOBODY, 1)
+            lines: list[bytes] = []
+            self._lines, self._ex = lines, None
+            c.setopt(pycurl.HEADERFUNCTION, lines.append)
         else:
-            c.setopt(pycurl.NOBODY, 0)
-            c.setopt(pycurl.HTTPGET, 1)
+            if method == "HEAD":
+                c.setopt(pycurl.NOBODY, 1)
+            else:
+                c.setopt(pycurl.NOBODY, 0)
+                c.setopt(pycurl.HTTPGET, 1)
+            ex = self._ex = _Exchange(max_body, sink)
+            self._lines = None
+            c.setopt(pycurl.HEADERFUNCTION, ex.on_header)
+            c.setopt(pycurl.WRITEFUNCTION, ex.on_body)
         if max_body > 0:
             c.setopt(pycurl.ACCEPT_ENCODING, "")  # decoded bytes count against max_body
-        else:
+            self._encoding = True
+        elif self._encoding:
             c.setopt(pycurl.ACCEPT_ENCODING, None)
+            self._encoding = False
         base = self._base_headers if credentials else self._public_headers
         if base or headers:
             c.setopt(pycurl.HTTPHEADER, [*base, *headers])
-        else:  # an empty list would leave the previous request's headers in place
+            self._headers_set = True
+        elif self._headers_set:  # an empty list would leave the previous request's in place
             c.unsetopt(pycurl.HTTPHEADER)
-        c.setopt(pycurl.HEADERFUNCTION, ex.on_header)
-        c.setopt(pycurl.WRITEFUNCTION, ex.on_body)
+            self._headers_set = False
+        self._started = time.monotonic()
+
+    def finish(self, code: int = 0, message: str = "") -> Response:
+        """The response to the request set up by `start`, which libcurl ended with `code`."""
+        c = self._curl
         resp = Response()
-        started = time.monotonic()
-        try:
-            c.perform()
-        except pycurl.error as exc:
-            code, message = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
+        resp.elapsed = time.monotonic() - self._started
+        ex = self._ex
+        if code:
             if self._refused is not None:
                 resp.error, resp.detail = R.BLOCKED, self._refused
-            elif not ex.done:  # an abort after the header block is our own doing
+            elif ex is None or not ex.done:  # an abort after the header block is our own doing
                 resp.error = classify(code, message)
                 resp.detail = _CODE_DETAIL.get(code) or message or f"libcurl error {code}"
-        resp.elapsed = time.monotonic() - started
         try:
             resp.ip = c.getinfo(pycurl.PRIMARY_IP) or None
         except pycurl.error:
             resp.ip = None
         if resp.error is None:
-            resp.status = ex.status
-            resp.headers = ex.headers
-            resp.body = b"".join(ex.body)
-            resp.truncated = ex.truncated
+            if ex is None:
+                resp.status = c.getinfo(pycurl.RESPONSE_CODE) or None
+                resp.lines = self._lines
+            else:
+                resp.status = ex.status
+                resp.headers = ex.headers
+                resp.body = b"".join(ex.body)
+                resp.truncated = ex.truncated
             if resp.status is None:
                 resp.error = R.PROTOCOL
                 resp.detail = "no HTTP status line in the answer"
-        self.last_retry_after = resp.header("retry-after") if resp.error is None else None
+        self._ex = self._lines = None
+        self.last = resp
         return resp
+
+    @property
+    def last_retry_after(self) -> str | None:
+        """Retry-After of the latest answer, for retry decisions."""
+        return retry_after_of(self.last)
 
     def close(self) -> None:
         self._curl.close()
