@@ -77,6 +77,9 @@ def test_host_key_and_helpers() -> None:
     assert is_reserved_invalid("http://x.invalid/")
     assert is_reserved_invalid("http://INVALID./")
     assert not is_reserved_invalid("http://invalid.example/")
+    assert is_reserved_invalid("https://a.b.invalid:8443/x?y#z")
+    assert not is_reserved_invalid("http://[::1]:8080/a.invalid")
+    assert not is_reserved_invalid("http://x.invalid.example:80/")
 
 
 @given(st.text(max_size=300))

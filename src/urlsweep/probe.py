@@ -18,7 +18,7 @@ from .options import Options
 from .policy import policy_for
 from .result import Hop, Result
 from .transport import Response, Transport
-from .urls import InvalidURL, host_key, is_reserved_invalid, normalise, request_url
+from .urls import InvalidURL, host_key, normalise, request_url, reserved_key
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # "Too many requests": asking again at once with GET would be rude; it is retried later.
@@ -143,9 +143,9 @@ def steps(
         return record, resp
 
     for _ in range(options.max_redirects + 1):
-        if is_reserved_invalid(current):
-            return done(error=R.DNS, detail="reserved name under .invalid never resolves")
         key = origin if current == url else host_key(current)
+        if reserved_key(key):
+            return done(error=R.DNS, detail="reserved name under .invalid never resolves")
         same_host = key == origin
         headers = [f"{k}: {v}" for k, v in policy.host(key).headers]
         auth = policy.authorization(current) if same_host else None

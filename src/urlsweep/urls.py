@@ -182,5 +182,10 @@ def host_partition(url: str, n: int) -> int:
 
 def is_reserved_invalid(url: str) -> bool:
     """RFC 6761: names under .invalid never resolve; answer without asking DNS."""
-    host = (urlsplit(url).hostname or "").rstrip(".")
+    return reserved_key(host_key(url))
+
+
+def reserved_key(key: str) -> bool:
+    """`is_reserved_invalid` for a `host_key` (cheap: no URL parsing)."""
+    host = key[key.index("://") + 3 : key.rindex(":")].lower().rstrip(".")
     return host == "invalid" or host.endswith(".invalid")
