@@ -150,7 +150,7 @@ def main() -> None:
     callback=_processes,
     metavar="N|auto",
     help="Worker processes sharing the --workers, each checking its share of the hosts. "
-    "auto: one per CPU core for URL lists of 2,000+ URLs in files, else 1.",
+    "auto: one per CPU core for URL lists of 10,000+ URLs in files, else 1.",
 )
 @click.option(
     "-t",

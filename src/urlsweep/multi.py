@@ -47,9 +47,9 @@ class _Flight:
 
     __slots__ = ("at", "fresh", "gen", "held", "hop", "job", "last", "req", "transport")
 
-    def __init__(self, job: Job[Work], gen: Steps) -> None:
+    def __init__(self, job: Job[Work]) -> None:
         self.job = job
-        self.gen = gen
+        self.gen: Steps | None = None  # created in the driver's try: a bug costs one record
         self.held: str | None = job.host  # the scheduler handed the job out with this slot
         self.fresh = True  # the first request uses the slot (and token) claimed with the job
         self.last: Response | None = None
@@ -163,16 +163,17 @@ class Driver:
     def _begin(self, job: Job[Work]) -> None:
         self._count += 1
         self._started += 1
-        work = job.item
-        flight = _Flight(job, probe.steps(work.raw, work.url, self._options, work.sources))
-        self._advance(flight, None)
+        self._advance(_Flight(job), None)
 
     def _advance(self, f: _Flight, resp: Response | None) -> None:
         """Give the check its answer; send the request it asks for next, or settle it."""
         try:
-            if resp is None:
+            if f.gen is None:
+                work = f.job.item
+                f.gen = probe.steps(work.raw, work.url, self._options, work.sources)
                 req = next(f.gen)
             else:
+                assert resp is not None
                 f.last = resp
                 req = f.gen.send(resp)
         except StopIteration as stop:
@@ -186,12 +187,15 @@ class Driver:
         self._submit(f, req)
 
     def _submit(self, f: _Flight, req: probe.Request) -> None:
-        """Send `req` once its host admits it (the rules of the threaded `HostGate`)."""
+        """Send `req` once its host admits it (the rules of the threaded `HostGate`).
+
+        After a cancel, a request that would have to wait is abandoned instead (`_abandon`).
+        """
         host = req.host
         if host == f.held:
             if f.fresh:
                 f.fresh = False
-            elif not self._cancel.is_set() and (wait := self._sched.try_pace(host)) > 0:
+            elif (wait := self._sched.try_pace(host)) > 0:
                 self._park(f, req, hop=False, at=time.monotonic() + wait)
                 return
         else:  # a redirect to another host: give this slot back, then get one there
@@ -199,33 +203,35 @@ class Driver:
             if f.held is not None:
                 self._sched.release(f.held)
                 f.held = None
-            if not self._cancel.is_set():
-                if not self._sched.try_acquire(host, waiting=False):
-                    self._park(f, req, hop=True, at=0.0)
-                    return
-                f.held = host
+            if not self._sched.try_acquire(host, waiting=False):
+                self._park(f, req, hop=True, at=0.0)
+                return
+            f.held = host
         self._send(f, req)
 
     def _park(self, f: _Flight, req: probe.Request, *, hop: bool, at: float) -> None:
         f.req, f.hop, f.at = req, hop, at
         self._parked.append(f)
+        if self._cancel.is_set():
+            self._unpark()
 
     def _unpark(self) -> None:
+        """Send the parked requests whose host admits them now."""
         sched, cancelled = self._sched, self._cancel.is_set()
         now = time.monotonic()
         waiting: list[_Flight] = []
         for f in self._parked:
             req = f.req
             assert req is not None
+            if cancelled:
+                self._abandon(f, req)
+                continue
             if f.hop:
-                if cancelled:
-                    sched.withdraw(req.host)
-                elif sched.try_acquire(req.host, waiting=True):
-                    f.held = req.host
-                else:
+                if not sched.try_acquire(req.host, waiting=True):
                     waiting.append(f)
                     continue
-            elif not cancelled:
+                f.held = req.host
+            else:
                 if now < f.at:
                     waiting.append(f)
                     continue
@@ -237,6 +243,19 @@ class Driver:
             f.req = None
             self._send(f, req)
         self._parked = waiting
+
+    def _abandon(self, f: _Flight, req: probe.Request) -> None:
+        """The run was cancelled while this check waited for its host: it ends unreported,
+        as if never read (a resumed run checks it again). Sending it anyway would break the
+        host's limits at the moment the user asked us to stop."""
+        if f.hop:
+            self._sched.withdraw(req.host)
+        held, f.held = f.held, None
+        self._sched.finish(f.job, release=held)
+        if f.gen is not None:
+            f.gen.close()
+        self._count -= 1
+        self._ended += 1
 
     def _send(self, f: _Flight, req: probe.Request) -> None:
         if self._free:

@@ -65,7 +65,7 @@ class WorkerProcessError(RuntimeError):
     """A worker process died without finishing its share of the run."""
 
 
-AUTO_MIN_URLS: Final = 2_000  # below this, starting processes costs more than they save
+AUTO_MIN_URLS: Final = 10_000  # below this, starting processes costs more than they save
 
 
 def auto_processes(inputs: Sequence[str]) -> int:
