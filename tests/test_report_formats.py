@@ -200,3 +200,13 @@ def test_report_of_empty_and_missing_runs(tmp_path: Path) -> None:
     result = runner.invoke(main, ["report", "--store", str(tmp_path / "s.db"), "-f", "markdown"])
     assert "**0 of 0 URLs need attention**" in result.output
     assert "The run was interrupted" in result.output  # it never ended
+
+
+def test_every_format_name_loads_its_sink() -> None:
+    from urlsweep.reports import FORMATS, Sink, sink_class
+
+    for name in FORMATS:
+        factory = sink_class(name)
+        assert isinstance(factory, type) and issubclass(factory, Sink)
+    with pytest.raises(ValueError, match="unknown format"):
+        sink_class("yaml")

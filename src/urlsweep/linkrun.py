@@ -132,10 +132,12 @@ def plan_run(
         wanted = targets(plain) if targets is not None else plain
         if engine is not None:
             return engine(wanted, options), False
-        from .parallel import ProcessEngine, auto_processes
+        from .processes import auto_processes
 
         n = auto_processes(plan.plain) if processes is None else processes
         if n > 1:  # this process only reads and writes: no libcurl, no engine here
+            from .parallel import ProcessEngine
+
             source = ProcessEngine(wanted, options, n)
             source.start()  # while the caller sets up its output
             return source, False

@@ -31,12 +31,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, Final
 
-from .inputs import Target, count_lines
+from .inputs import Target
 from .options import Options
+from .processes import AUTO_MIN_URLS as AUTO_MIN_URLS  # re-exported: its home before
+from .processes import auto_processes as auto_processes
 from .result import Result
 from .source import RunsOnce
 from .stats import Stats
@@ -63,21 +65,6 @@ _DONE: Final = "done"
 
 class WorkerProcessError(RuntimeError):
     """A worker process died without finishing its share of the run."""
-
-
-AUTO_MIN_URLS: Final = 10_000  # below this, starting processes costs more than they save
-
-
-def auto_processes(inputs: Sequence[str]) -> int:
-    """`--processes auto`: one per core for a big URL list, else 1 (see docs/performance.md).
-
-    Stdin counts as small: it cannot be measured without reading it, and may be interactive.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not cores or cores < 2:
-        return 1
-    lines = count_lines(inputs, limit=AUTO_MIN_URLS)
-    return cores if lines is not None and lines >= AUTO_MIN_URLS else 1
 
 
 def worker_shares(workers: int, processes: int) -> list[int]:
