@@ -286,3 +286,11 @@ def test_bad_option_value() -> None:
 def test_result_round_trips_through_dict(http_server: Any) -> None:
     r = check1(http_server.base_url + "/redirect/1")
     assert Result.from_dict(r.to_dict()) == r
+
+
+def test_default_ca_bundle_is_certifis() -> None:
+    import certifi
+
+    from urlsweep.transport import mozilla_ca_file
+
+    assert mozilla_ca_file() == certifi.where()

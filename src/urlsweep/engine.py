@@ -41,7 +41,6 @@ from .urls import InvalidURL, host_key, normalise
 log = logging.getLogger("urlsweep")
 
 _POLL: Final = 0.1  # how often blocked threads look at the cancel flag (seconds)
-DRIVERS: Final = 1  # multi-handle threads per engine (more processes: --processes)
 _WORKER_EXIT: Final = object()
 
 # How a worker checks one URL: `probe.check_one`, or a caller's function with its signature
@@ -121,7 +120,9 @@ class Engine(RunsOnce):
         # Plain checks run on libcurl multi drivers (multi.py); a caller's checker, which
         # makes blocking requests of its own, on worker threads.
         self._multi = checker is None
-        self._threads = DRIVERS if self._multi else options.workers
+        # One driver: a second one in the same process measured 25 % slower on fast
+        # answers (they share one GIL); more cores are used through --processes.
+        self._threads = 1 if self._multi else options.workers
 
     # -- control -------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -207,7 +208,8 @@ class Engine(RunsOnce):
             self._put_out(_FEEDER_EXIT)
 
     def _adjust_workers(self) -> None:
-        """From the feeder: a worker for the new URL, unless one is free already."""
+        """From the feeder: a worker for the new URL, unless one is free already (the
+        driver is started with the first URL and takes many at once)."""
         if self._idle == 0:
             self._add_worker()
 
@@ -220,9 +222,7 @@ class Engine(RunsOnce):
                 return
             n = len(self._workers) + 1
             if self._multi:
-                t = threading.Thread(
-                    target=self._drive, args=(n - 1,), name=f"urlsweep-driver-{n}", daemon=True
-                )
+                t = threading.Thread(target=self._drive, name=f"urlsweep-driver-{n}", daemon=True)
             else:
                 t = threading.Thread(target=self._worker, name=f"urlsweep-worker-{n}", daemon=True)
             self._workers.append(t)
@@ -230,14 +230,13 @@ class Engine(RunsOnce):
         t.start()
 
     # -- drivers and workers -------------------------------------------------------------
-    def _drive(self, index: int) -> None:
-        """Driver `index` keeps its share of `--workers` transfers in flight."""
+    def _drive(self) -> None:
+        """The driver keeps up to `--workers` transfers in flight."""
         try:
-            share = self.options.workers // self._threads
             Driver(
                 self._sched,
                 self.options,
-                share + (index < self.options.workers % self._threads),
+                self.options.workers,
                 make_transport=self._transport,
                 cancel=self._cancel,
                 stats=self.stats,
