@@ -50,7 +50,7 @@ Checker = Callable[[Transport, str, str, Options, tuple[str, ...]], Result]
 _FEEDER_EXIT: Final = object()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per URL, and a frozen init costs 3x
 class Work:
     raw: str
     url: str
@@ -186,6 +186,7 @@ class Engine(RunsOnce):
 
     # -- feeder --------------------------------------------------------------------------
     def _feed(self) -> None:
+        queued = 0
         try:
             for item in screen_unique(self._targets, self._cancel, self.stats):
                 if isinstance(item, Result):
@@ -198,11 +199,15 @@ class Engine(RunsOnce):
                     self._put_out(probe.excluded(work.raw, url, reason, work.sources))
                     continue
                 if self._sched.put(work, host_key(url), self._cancel):
-                    self.stats.add(queued=1)
+                    queued += 1
+                    if queued == 64:  # counted in batches: the lock is not free
+                        self.stats.add(queued=queued)
+                        queued = 0
                     self._adjust_workers()
         except BaseException as exc:  # reported to the caller after the in-flight work ends
             self._feeder_error = exc
         finally:
+            self.stats.add(queued=queued)
             self._sched.close()
             self._feeder_done.set()
             self._put_out(_FEEDER_EXIT)

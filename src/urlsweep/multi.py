@@ -170,7 +170,9 @@ class Driver:
         try:
             if f.gen is None:
                 work = f.job.item
-                f.gen = probe.steps(work.raw, work.url, self._options, work.sources)
+                f.gen = probe.steps(
+                    work.raw, work.url, self._options, work.sources, host=f.job.host
+                )
                 req = next(f.gen)
             else:
                 assert resp is not None

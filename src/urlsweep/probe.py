@@ -34,7 +34,7 @@ def _fallback_to_get(resp: Response) -> bool:
     return resp.status is not None and resp.status >= 400 and resp.status not in _NOT_ABOUT_METHOD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every request, and frozen init costs 3x
 class Request:
     """One HTTP request a check needs sent: what `steps` yields to whoever drives it."""
 
@@ -116,15 +116,17 @@ def steps(
     options: Options,
     sources: tuple[str, ...] = (),
     max_body: int = 0,
+    host: str | None = None,
 ) -> Generator[Request, Response, tuple[Result, Response | None]]:
     """The check of one URL as a generator: it yields each `Request` it needs sent, is sent
     the `Response`, and returns what `walk` returns. Written once, driven either by `walk`
-    (one blocking request at a time) or by `multi.Driver` (many URLs per thread)."""
+    (one blocking request at a time) or by `multi.Driver` (many URLs per thread). `host`
+    is `host_key(url)` when the caller has it already."""
     policy = policy_for(options)
     started = time.monotonic()
     hops: list[Hop] = []
     current = url
-    origin = host_key(url)
+    origin = host or host_key(url)
     resp: Response | None = None
     method: str | None = None
 

@@ -100,6 +100,7 @@ class Scheduler(Generic[T]):
         self._closed = False
         self._deferred: _Deferred[T] = _Deferred()
         self._waiting = 0  # workers blocked in get()
+        self._feeder_waiting = False  # the feeder is blocked in put(), waiting for room
         self._on_starved = on_starved
 
     # -- the feeder's side ---------------------------------------------------------------
@@ -109,7 +110,11 @@ class Scheduler(Generic[T]):
             while self._fresh >= self._read_ahead:
                 if cancel.is_set():
                     return False
-                self._room.wait(_POLL)
+                self._feeder_waiting = True
+                try:
+                    self._room.wait(_POLL)
+                finally:
+                    self._feeder_waiting = False
             h = self._host(host)
             h.fresh.append(Job(item, host))
             self._fresh += 1
@@ -142,7 +147,7 @@ class Scheduler(Generic[T]):
             self._fire_timers(now)
             job = self._next(now)
             if job is not None:
-                if self._ring:  # more is eligible: pass the baton to another waiter
+                if self._ring and self._waiting:  # more is eligible: wake another waiter
                     self._work_ready.notify()
                 return job
             if self._over():
@@ -356,7 +361,8 @@ class Scheduler(Generic[T]):
             return
         h.in_ring = True
         self._ring.append(h)
-        self._work_ready.notify()
+        if self._waiting:  # a thread blocked in get(); a driver polls instead
+            self._work_ready.notify()
 
     def _next(self, now: float) -> Job[T] | None:
         for _ in range(len(self._ring)):  # each host looked at once per call
@@ -386,7 +392,8 @@ class Scheduler(Generic[T]):
             job = h.fresh.popleft()
             if not job.deferred:
                 self._fresh -= 1
-                self._room.notify()
+                if self._feeder_waiting:
+                    self._room.notify()
         self._pending -= 1
         self._active += 1
         return job, None
