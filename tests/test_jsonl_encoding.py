@@ -44,3 +44,14 @@ def test_lines_are_what_json_dumps_writes(records: list[Result]) -> None:
     assert [json.loads(line) for line in out.getvalue().split("\n")[:-1]] == [
         r.to_dict() for r in records
     ]
+
+
+@settings(max_examples=100)
+@given(st.lists(results, min_size=2, max_size=2))
+def test_shared_record_json_is_each_results_own(pair: list[Result]) -> None:
+    """The store and the JSONL sink share one encoding per result: never another's."""
+    from urlsweep.reports.jsonfmt import result_json
+
+    a, b = pair
+    for r in (a, a, b, a, b, b):
+        assert json.loads(result_json(r)) == json.loads(json.dumps(r.to_dict()))

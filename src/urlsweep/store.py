@@ -27,7 +27,7 @@ from typing import Any, Final
 from .dedup import url_digest
 from .inputs import Target
 from .options import Options, StatusSet
-from .reports.jsonfmt import dumps
+from .reports.jsonfmt import result_json
 from .result import SKIPPED, TOLERATED, Result
 from .summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 from .urls import InvalidURL, normalise
@@ -529,7 +529,7 @@ def row_of(
         result.error,
         result.elapsed_ms,
         cached_from,
-        dumps(result.to_dict()),
+        result_json(result),
     )
 
 

@@ -30,6 +30,21 @@ def dumps(record: object) -> str:
     return "".join(_C_ENCODE(record, 0))
 
 
+_last: tuple[Result, str] | None = None
+
+
+def result_json(result: Result) -> str:
+    """`dumps(result.to_dict())`, remembered for the latest result: the results store and a
+    JSON Lines output both write every record, and encoding it is the costlier half."""
+    global _last
+    last = _last
+    if last is not None and last[0] is result:
+        return last[1]
+    text = dumps(result.to_dict())
+    _last = (result, text)
+    return text
+
+
 def record(sink: Sink, result: Result) -> dict[str, Any]:
     d = result.to_dict()
     if sink.changes is not None:
@@ -39,7 +54,10 @@ def record(sink: Sink, result: Result) -> dict[str, Any]:
 
 class JsonlSink(Sink):
     def write(self, result: Result) -> None:
-        self.stream.write(dumps(record(self, result)) + "\n")
+        if self.changes is None:
+            self.stream.write(result_json(result) + "\n")
+        else:
+            self.stream.write(dumps(record(self, result)) + "\n")
         self.maybe_flush()
 
 
