@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -140,7 +141,7 @@ def main() -> None:
     type=click.IntRange(1, 10_000),
     default=128,
     show_default=True,
-    help="Concurrent checks (threads).",
+    help="Concurrent checks: requests in flight at once (worker threads in a crawl).",
 )
 @click.option(
     "-P",
@@ -219,7 +220,7 @@ def main() -> None:
     type=click.IntRange(1, 1_000_000),
     default=500,
     show_default=True,
-    help="With --dask: URLs per task (each task checks them with --workers threads).",
+    help="With --dask: URLs per task (each task checks them with up to --workers in flight).",
 )
 @click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
 @click.option(
@@ -449,17 +450,17 @@ def run_check(
     result in the store before it is written out. `interrupts` holds the command's
     Ctrl-C handling: a first signal cancels `engine`, a second leaves at once.
     """
-    from rich.console import Console
-
     from .inputs import InputError
     from .progress import ProgressBar
     from .reports import make_sink
-    from .reports.text import summary_table
     from .source import SourceError
     from .summary import Summary
 
     summary = Summary()
-    err = Console(stderr=True)
+    # The summary's printer (rich, ~30 ms to import) loads beside the first checks, not
+    # before them; a text output or a progress bar has it loaded already.
+    printer = threading.Thread(target=_load_printer, name="urlsweep-preload", daemon=True)
+    printer.start()
 
     with open_output(output) as stream:
         kwargs: dict[str, object] = (
@@ -495,6 +496,12 @@ def run_check(
                 if recorder is not None:
                     recorder.close(summary, complete)
 
+    printer.join()
+    from rich.console import Console
+
+    from .reports.text import summary_table
+
+    err = Console(stderr=True)
     if not quiet:
         err.print(summary_table(summary))
     if input_error is not None:
@@ -505,6 +512,12 @@ def run_check(
     if summary.total == 0 and not quiet:
         err.print("[yellow]no URLs in the input[/]")
     return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+
+
+def _load_printer() -> None:
+    import rich.console  # noqa: F401
+
+    import urlsweep.reports.text  # noqa: F401
 
 
 def last_words(recorder: Recorder | None) -> tuple[Callable[[], None], ...]:

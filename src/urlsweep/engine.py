@@ -203,6 +203,7 @@ class Engine(RunsOnce):
                     if queued == 64:  # counted in batches: the lock is not free
                         self.stats.add(queued=queued)
                         queued = 0
+                        time.sleep(0)  # let the driver take the GIL: it has transfers to move
                     self._adjust_workers()
         except BaseException as exc:  # reported to the caller after the in-flight work ends
             self._feeder_error = exc

@@ -328,6 +328,10 @@ def worker_process(work_fd: int, results_fd: int, control_fd: int) -> None:
     except (EOFError, OSError):
         return  # the main process gave up before the run began
     _worker_main(options, work, results, control)
+    # Everything is said and the pipes are closed: skip the interpreter's teardown (20-30 ms
+    # of freeing modules, handles and threads) that the main process would wait for.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _worker_main(

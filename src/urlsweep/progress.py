@@ -6,18 +6,12 @@ import sys
 import threading
 import time
 from types import TracebackType
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING
 
 from .stats import Stats
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 TICK = 0.1  # seconds between refreshes of the counters
 
@@ -37,7 +31,17 @@ class ProgressBar:
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        if enabled:
+        if enabled:  # rich is imported only for a bar that is shown
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._progress = Progress(
                 SpinnerColumn(),
                 BarColumn(),
