@@ -3,6 +3,10 @@ without blocking, parked requests, cancellation. Real loopback servers throughou
 
 from __future__ import annotations
 
+import json
+import resource
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -101,3 +105,44 @@ def test_workers_bound_transfers_in_flight(http_server: Any) -> None:
     results = list(eng)
     assert len(results) == 30 and all(r.ok for r in results)
     assert gauge.peak == 5  # --workers is the number of transfers in flight
+
+
+def _check_with_file_limit(
+    tmp_path: Any, server: Any, ulimit: str, n: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """`urlsweep check` of `n` slow URLs, 500 at once, under the shell's `ulimit` words."""
+    gauge = Gauge(server, delay=0.2)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(gauge.urls(n)) + "\n")
+    shell = ["bash", "-c", f'ulimit {ulimit} && exec "$@"', "-"]
+    args = ["-w", "500", "--max-per-host", "500", "-P", "1", "--no-store", "-f", "jsonl"]
+    return subprocess.run(
+        [*shell, sys.executable, "-m", "urlsweep", "check", str(urls), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_low_soft_file_limit_is_raised(tmp_path: Any, http_server: Any) -> None:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 2000:
+        pytest.skip(f"the hard open-file limit here is {hard}")
+    p = _check_with_file_limit(tmp_path, http_server, "-Sn 256")
+    records = [json.loads(line) for line in p.stdout.splitlines()]
+    # 300 at once need ~900 files (socket, idle connection, resolver): past 256, connections
+    # would fail and be reported broken. The soft limit was raised: all ok, nothing said.
+    assert p.returncode == 0, p.stderr
+    assert len(records) == 300 and all(r["ok"] for r in records)
+    assert "open-file limit" not in p.stderr
+
+
+def test_a_low_hard_file_limit_caps_concurrency_with_a_warning(
+    tmp_path: Any, http_server: Any
+) -> None:
+    p = _check_with_file_limit(tmp_path, http_server, "-n 250")
+    records = [json.loads(line) for line in p.stdout.splitlines()]
+    assert p.returncode == 0, p.stderr
+    assert len(records) == 300 and all(r["ok"] for r in records)
+    assert "open-file limit (ulimit -n) is 250: checking 50 URLs at once, not 500" in p.stderr
+    assert "Traceback" not in p.stderr

@@ -26,6 +26,7 @@ from . import result as R
 from .dedup import DigestSet
 from .dedup import url_digest as url_digest  # re-exported: its home before dedup.py
 from .inputs import Target
+from .limits import open_files_capacity
 from .multi import Driver, internal_error
 from .options import Options
 from .policy import policy_for
@@ -122,7 +123,8 @@ class Engine(RunsOnce):
         self._multi = checker is None
         # One driver: a second one in the same process measured 25 % slower on fast
         # answers (they share one GIL); more cores are used through --processes.
-        self._threads = 1 if self._multi else options.workers
+        self._capacity = open_files_capacity(options.workers)  # checks at once
+        self._threads = 1 if self._multi else self._capacity
 
     # -- control -------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -242,7 +244,7 @@ class Engine(RunsOnce):
             Driver(
                 self._sched,
                 self.options,
-                self.options.workers,
+                self._capacity,
                 make_transport=self._transport,
                 cancel=self._cancel,
                 stats=self.stats,

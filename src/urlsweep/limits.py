@@ -1,6 +1,48 @@
-"""Per-host pacing: a token bucket that says when the next request to a host may start."""
+"""What limits concurrency: per-host slots and pacing (a token bucket that says when the next
+request to a host may start), and the process's open-file limit."""
 
 from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("urlsweep")
+
+# Open files a check may need: its connection, an idle one kept for reuse, and a resolver's
+# socket pair while a name is looked up; plus what the interpreter, the output and the
+# store hold.
+FILES_PER_CHECK = 3
+FILES_RESERVED = 100
+
+
+def open_files_capacity(wanted: int) -> int:
+    """How many checks can run at once within the open-file limit: `wanted`, after raising
+    the soft limit towards the hard one if need be; fewer (with a warning) if even the hard
+    limit is too low. Past the limit every new connection would fail, and be reported as a
+    broken URL: 256 (macOS) or 1024 (most Linux) is the default soft limit.
+    """
+    try:
+        import resource
+    except ImportError:  # not a Unix: nothing to ask
+        return wanted
+    need = wanted * FILES_PER_CHECK + FILES_RESERVED
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return wanted
+    fits = max(1, (soft - FILES_RESERVED) // FILES_PER_CHECK)
+    log.warning(
+        "urlsweep: the open-file limit (ulimit -n) is %d: checking %d URLs at once, not %d",
+        soft,
+        fits,
+        wanted,
+    )
+    return fits
 
 
 class TokenBucket:

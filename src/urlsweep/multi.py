@@ -84,6 +84,9 @@ class Driver:
         self._settle = settle
         self._emit = emit
         self._multi = pycurl.CurlMulti()
+        # Idle connections kept for reuse: as many as there are transfers (libcurl's default,
+        # 4x the handles, could hold more files open than the open-file limit allows).
+        self._multi.setopt(pycurl.M_MAXCONNECTS, self._capacity)
         self._free: list[Transport] = [make_transport()]  # fails early on bad TLS options
         self._all: list[Transport] = list(self._free)
         self._active: dict[pycurl.Curl, _Flight] = {}
