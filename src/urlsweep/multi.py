@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("urlsweep")
 
 _IDLE_WAIT: Final = 0.1  # longest wait in select() when every slot is busy (seconds)
+# ... when slots are free: new work may be queued any moment. Also what keeps select() from
+# oversleeping while libcurl has no socket to wait on yet (it then sleeps the full timeout).
+_FILL_WAIT: Final = 0.003
 _CHUNK: Final = 32  # finished transfers handled before new requests are sent out
-_FILL_WAIT: Final = 0.003  # ... when slots are free: new work may be queued any moment
 
 Steps = Generator[probe.Request, Response, tuple[Result, Response | None]]
 Settle = Callable[[Job["Work"], Result, Response | None, str | None], Result | None]

@@ -32,7 +32,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, Final
 
 from .inputs import Target
@@ -45,6 +44,7 @@ from .stats import Stats
 from .urls import InvalidURL, host_partition, normalise
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
     from subprocess import Popen
 
     from .engine import Engine
@@ -147,6 +147,8 @@ class ProcessEngine(RunsOnce):
     def _run(self) -> Iterator[Result]:
         self.start()
         assert self._workers is not None
+        from multiprocessing.connection import wait
+
         procs, results = self._workers
         if self._cancel.is_set():  # cancelled while the workers were starting
             self.cancel()
@@ -205,8 +207,9 @@ class ProcessEngine(RunsOnce):
         # Blocked signals are inherited: a Ctrl-C while a worker starts up must not reach
         # it before it has set its signals to be ignored.
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        ends: list[tuple[int, int, int]] = []  # this side of each worker's pipes
         try:
-            for index, share in enumerate(self._shares):
+            for _ in self._shares:
                 pipes = [os.pipe() for _ in range(3)]  # work, results, control
                 (work_r, work_w), (result_r, result_w), (control_r, control_w) = pipes
                 child_fds = (work_r, result_w, control_r)
@@ -223,13 +226,20 @@ class ProcessEngine(RunsOnce):
                         os.close(fd)
                 procs.append(proc)
                 self.pids.append(proc.pid)
-                work = Connection(work_w, readable=False)
-                work.send(self._worker_options(share))
-                results[Connection(result_r, writable=False)] = index
-                self._outboxes.append(_Outbox(work))
-                self._controls.append(Connection(control_w, readable=False))
+                ends.append((work_w, result_r, control_w))
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        # Imported once every worker is on its way (10 ms the workers need not wait for).
+        from multiprocessing.connection import Connection
+
+        for index, (share, (work_w, result_r, control_w)) in enumerate(
+            zip(self._shares, ends, strict=True)
+        ):
+            work = Connection(work_w, readable=False)
+            work.send(self._worker_options(share))
+            results[Connection(result_r, writable=False)] = index
+            self._outboxes.append(_Outbox(work))
+            self._controls.append(Connection(control_w, readable=False))
         return procs, results
 
     def _worker_options(self, share: int) -> Options:
@@ -305,6 +315,8 @@ class ProcessEngine(RunsOnce):
 
 def _as_conn(ready: object) -> Connection:
     """`wait` returns what it was given; only Connections are given here."""
+    from multiprocessing.connection import Connection
+
     assert isinstance(ready, Connection)
     return ready
 
@@ -320,6 +332,8 @@ def worker_process(work_fd: int, results_fd: int, control_fd: int) -> None:
     for sig in _SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    from multiprocessing.connection import Connection
+
     work = Connection(work_fd, writable=False)
     results = Connection(results_fd, readable=False)
     control = Connection(control_fd, writable=False)

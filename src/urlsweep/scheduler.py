@@ -181,16 +181,6 @@ class Scheduler(Generic[T]):
                     return None
                 self._start_deferred(now)
 
-    def done(self) -> bool:
-        """Nothing is queued, in flight or kept for the slow pass, and no more input comes."""
-        with self._lock:
-            return self._over() and (not self._deferred.jobs or self._deferred.started)
-
-    def next_wake(self) -> float | None:
-        """When the earliest waiting host becomes eligible (a `clock()` time), if any."""
-        with self._lock:
-            return self._timers[0][0] if self._timers else None
-
     def release(self, host: str) -> None:
         """A request to `host` is over: its slot is free again."""
         with self._lock:
