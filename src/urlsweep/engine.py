@@ -1,13 +1,15 @@
-"""The threaded pipeline: feeder -> scheduler -> N workers -> results queue -> caller.
+"""The threaded pipeline: feeder -> scheduler -> driver (or workers) -> results -> caller.
 
 Shaped like CPython's ThreadPoolExecutor, specialised for streams that may never fit in
 memory and for politeness: the feeder blocks when `read_ahead` URLs wait, so a million-line
-input is read only as fast as it is checked; the scheduler hands each free worker a URL
-whose host is within its limits (see scheduler.py); workers are started on demand up to
-`workers`; a retry goes back to the scheduler with a not-before time instead of holding a
-worker asleep. The caller's thread receives results and is the only one that writes output.
-`cancel()` (an Event) stops the feeder at once and lets every in-flight check finish within
-its timeout.
+input is read only as fast as it is checked; the scheduler hands out URLs whose host is
+within its limits (see scheduler.py); a retry goes back to the scheduler with a not-before
+time instead of holding anything asleep. The checks themselves run on one driver thread
+that keeps up to `workers` transfers in flight on a libcurl multi handle (multi.py); a
+caller's own `checker` (a crawl's page reader, blocking code) runs on worker threads
+started on demand instead. The caller's thread receives results and is the only one that
+writes output. `cancel()` (an Event) stops the feeder at once and lets every in-flight
+check finish within its timeout.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The only module that talks to libcurl: one request in, status and headers out.
+"""One libcurl easy handle: a request set up, its answer read (status and headers out).
 
-A `Transport` owns one easy handle and is used by one thread at a time, so keep-alive
-connections, DNS and TLS sessions are reused across that thread's requests without locks.
-Bodies are never read unless asked for (`max_body`): for a status check the transfer is
-stopped as soon as the header block of the final response is complete.
+A `Transport` is used by one thread at a time. Blocking (`request`), it keeps its own
+keep-alive connections, DNS and TLS sessions; set up with `start` and run by the multi
+driver (multi.py), its transfers share the multi handle's connection pool and DNS cache.
+Bodies are never read unless asked for (`max_body`): for a status check the transfer ends
+with the header block of the final response.
 """
 
 from __future__ import annotations
