@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ import urlsweep
 from polite_util import Gauge, check_all, starts
 from urlsweep import engine, probe
 from urlsweep.inputs import Target
-from urlsweep.options import Options
+from urlsweep.options import HostRule, Options
 
 
 def test_many_transfers_in_flight_from_one_thread(http_server: Any) -> None:
@@ -60,7 +61,16 @@ def test_get_fallback_waits_for_the_hosts_rate_token(http_server: Any) -> None:
     assert t[-1] - t[0] >= 7 * 0.1 - 0.08
 
 
-def test_leaving_early_with_hops_parked_ends_the_run(server_factory: Any) -> None:
+def _run(urls: list[str], threads: bool, **options: Any) -> Iterator[urlsweep.Result]:
+    """The multi driver (`urlsweep.check`), or the worker threads a checker runs on."""
+    if not threads:
+        return urlsweep.check(urls, **options)
+    opts = Options.from_kwargs(**options)
+    return iter(engine.Engine((Target(u) for u in urls), opts, checker=probe.check_one))
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["driver", "threads"])
+def test_leaving_early_with_hops_waiting_ends_the_run(server_factory: Any, threads: bool) -> None:
     a, b = server_factory("127.0.0.2"), server_factory("127.0.0.3")
     gauge = Gauge(b, delay=0.5)
     target = quote(gauge.url, safe="")
@@ -68,12 +78,13 @@ def test_leaving_early_with_hops_parked_ends_the_run(server_factory: Any) -> Non
     urls.insert(0, f"{a.base_url}/ok")
     started = time.monotonic()
     seen = []
-    for r in urlsweep.check(urls, workers=40, max_per_host=1, timeout=5):
+    one_on_b = [HostRule("127.0.0.3", max_per_host=1)]
+    for r in _run(urls, threads, workers=40, max_per_host=40, hosts=one_on_b, timeout=5):
         seen.append(r)
         if len(seen) == 2:
-            break  # hops are parked waiting for B's one slot: the run must still end
+            break  # up to 39 hops wait for B's one slot: the run must still end
     assert len(seen) == 2
-    # On cancel the parked hops were abandoned: neither sent at once past B's limit of one,
+    # On cancel the waiting hops were abandoned: neither sent at once past B's limit of one,
     # nor served one by one at 0.5 s each (~20 s).
     assert gauge.count <= 3 and gauge.peak == 1
     assert time.monotonic() - started < 15

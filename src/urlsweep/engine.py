@@ -281,6 +281,9 @@ class Engine(RunsOnce):
                 try:
                     result = self._check(transport, job.item)
                     final = self.settle(job, result, transport.last, gate.detach())
+                except Abandoned:
+                    self._sched.finish(job, release=gate.detach())
+                    final = None
                 finally:
                     gate.end()
                 if final is not None:
@@ -341,6 +344,8 @@ class Engine(RunsOnce):
     def _check(self, transport: Transport, work: Work) -> Result:
         try:
             result = self._checker(transport, work.raw, work.url, self.options, work.sources)
+        except Abandoned:
+            raise
         except Exception as exc:  # a bug must cost one record, not the run
             log.exception("internal error checking %s", work.url)
             return internal_error(work, exc)
@@ -353,6 +358,11 @@ class Engine(RunsOnce):
             result.elapsed_ms,
         )
         return result
+
+
+class Abandoned(Exception):
+    """A check given up because the run was cancelled while it waited for its host: it ends
+    unreported, as if never read (a resumed run checks it again), like the driver's."""
 
 
 class HostGate:
@@ -373,14 +383,17 @@ class HostGate:
         self._held, self._fresh = host, True
 
     def enter(self, host: str) -> None:
+        """Wait until `host` admits a request. Raises `Abandoned` if the run is cancelled
+        meanwhile: sending anyway would break the host's limits as the user asks to stop."""
         fresh, self._fresh = self._fresh, False
         if host == self._held:
-            if not fresh:
-                self._sched.pace(host, self._cancel)
+            if not fresh and not self._sched.pace(host, self._cancel):
+                raise Abandoned(host)
             return
         self.end()
-        if self._sched.acquire(host, self._cancel):
-            self._held = host
+        if not self._sched.acquire(host, self._cancel):
+            raise Abandoned(host)
+        self._held = host
 
     def end(self) -> None:
         held = self.detach()

@@ -289,19 +289,22 @@ class Scheduler(Generic[T]):
                 return 0.0
             return at - now
 
-    def pace(self, host: str, cancel: threading.Event) -> None:
-        """Another request to `host` under a slot already held: wait for its rate token."""
+    def pace(self, host: str, cancel: threading.Event) -> bool:
+        """Another request to `host` under a slot already held: wait for its rate token.
+
+        False if cancelled first."""
         with self._lock:
             h = self._hosts[host]
             if h.limits.bucket is None:
-                return
+                return True
             while not cancel.is_set():
                 now = self._clock()
                 at = h.limits.bucket.ready_at(now)
                 if at <= now:
                     h.limits.bucket.take(now)
-                    return
+                    return True
                 self._slot_free.wait(min(_POLL, at - now + 0.0005))
+            return False
 
     def drain(self) -> list[Result]:
         """After a cancel: the latest answers of URLs that were waiting for another attempt."""
