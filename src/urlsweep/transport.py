@@ -428,11 +428,6 @@ class Transport:
         self.last = resp
         return resp
 
-    @property
-    def last_retry_after(self) -> str | None:
-        """Retry-After of the latest answer, for retry decisions."""
-        return retry_after_of(self.last)
-
     def close(self) -> None:
         self._curl.close()
 
