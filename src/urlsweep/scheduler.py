@@ -143,22 +143,16 @@ class Scheduler(Generic[T]):
 
     def _get(self, cancel: threading.Event) -> Job[T] | None:
         while not cancel.is_set():
-            now = self._clock()
-            self._fire_timers(now)
-            job = self._next(now)
+            job, over = self._ready()
             if job is not None:
                 if self._ring and self._waiting:  # more is eligible: wake another waiter
                     self._work_ready.notify()
                 return job
-            if self._over():
-                if self._deferred.jobs and not self._deferred.started:
-                    self._start_deferred(now)
-                    continue
-                self._work_ready.notify_all()
+            if over:
                 return None
             wait = _POLL
             if self._timers:
-                wait = min(wait, max(0.0, self._timers[0][0] - now) + 0.0005)
+                wait = min(wait, max(0.0, self._timers[0][0] - self._clock()) + 0.0005)
             self._waiting += 1
             try:
                 self._work_ready.wait(wait)
@@ -168,18 +162,23 @@ class Scheduler(Generic[T]):
 
     def poll(self) -> Job[T] | None:
         """`get` without waiting, for a thread that drives many transfers (multi.py): the next
-        job that can start now, or None (nothing eligible now, or the run is over: `done`)."""
+        job that can start now, or None (nothing eligible now, or the run is over)."""
         with self._lock:
-            while True:
-                now = self._clock()
-                self._fire_timers(now)
-                job = self._next(now)
-                if job is not None or not self._over():
-                    return job
-                if not self._deferred.jobs or self._deferred.started:
-                    self._work_ready.notify_all()
-                    return None
-                self._start_deferred(now)
+            return self._ready()[0]
+
+    def _ready(self) -> tuple[Job[T] | None, bool]:
+        """(a job that can start now, or None; whether the run is over). Starts the deferred
+        pass when everything else is done; wakes every waiter when the run is over."""
+        while True:
+            now = self._clock()
+            self._fire_timers(now)
+            job = self._next(now)
+            if job is not None or not self._over():
+                return job, False
+            if not self._deferred.jobs or self._deferred.started:
+                self._work_ready.notify_all()
+                return None, True
+            self._start_deferred(now)
 
     def release(self, host: str) -> None:
         """A request to `host` is over: its slot is free again."""
@@ -279,32 +278,30 @@ class Scheduler(Generic[T]):
     def try_pace(self, host: str) -> float:
         """`pace` without blocking: 0.0 with the token taken, else the seconds to wait."""
         with self._lock:
-            bucket = self._hosts[host].limits.bucket
-            if bucket is None:
-                return 0.0
-            now = self._clock()
-            at = bucket.ready_at(now)
-            if at <= now:
-                bucket.take(now)
-                return 0.0
-            return at - now
+            return self._token(host)
 
     def pace(self, host: str, cancel: threading.Event) -> bool:
         """Another request to `host` under a slot already held: wait for its rate token.
 
         False if cancelled first."""
         with self._lock:
-            h = self._hosts[host]
-            if h.limits.bucket is None:
-                return True
-            while not cancel.is_set():
-                now = self._clock()
-                at = h.limits.bucket.ready_at(now)
-                if at <= now:
-                    h.limits.bucket.take(now)
-                    return True
-                self._slot_free.wait(min(_POLL, at - now + 0.0005))
-            return False
+            while (wait := self._token(host)) > 0:
+                if cancel.is_set():
+                    return False
+                self._slot_free.wait(min(_POLL, wait + 0.0005))
+            return True
+
+    def _token(self, host: str) -> float:
+        """Take a rate token of `host` (0.0), or say how many seconds until there is one."""
+        bucket = self._hosts[host].limits.bucket
+        if bucket is None:
+            return 0.0
+        now = self._clock()
+        at = bucket.ready_at(now)
+        if at <= now:
+            bucket.take(now)
+            return 0.0
+        return at - now
 
     def drain(self) -> list[Result]:
         """After a cancel: the latest answers of URLs that were waiting for another attempt."""
