@@ -420,6 +420,7 @@ class Transport:
                 resp.status = ex.status
                 resp.headers = ex.headers
                 resp.body = b"".join(ex.body)
+                ex.body.clear()  # the handle keeps its write callback (and so `ex`) until a GET
                 resp.truncated = ex.truncated
             if resp.status is None:
                 resp.error = R.PROTOCOL
