@@ -282,13 +282,7 @@ class Driver:
         else:
             t = self._make_transport()
             self._all.append(t)
-        t.start(
-            req.url,
-            req.method,
-            max_body=req.max_body,
-            headers=req.headers,
-            credentials=req.credentials,
-        )
+        t.start(req)
         f.transport = t
         self._active[t.curl] = f
         self._multi.add_handle(t.curl)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urljoin
 
@@ -17,6 +16,7 @@ from . import result as R
 from .options import Options
 from .policy import policy_for
 from .result import Hop, Result
+from .transport import Request as Request  # what `steps` yields
 from .transport import Response, Transport
 from .urls import InvalidURL, host_key, normalise, request_url, reserved_key
 
@@ -32,18 +32,6 @@ def _fallback_to_get(resp: Response) -> bool:
     if resp.error is not None:
         return resp.error == R.PROTOCOL
     return resp.status is not None and resp.status >= 400 and resp.status not in _NOT_ABOUT_METHOD
-
-
-@dataclass(slots=True)  # not frozen: built for every request, and frozen init costs 3x
-class Request:
-    """One HTTP request a check needs sent: what `steps` yields to whoever drives it."""
-
-    url: str  # without fragment
-    method: str
-    max_body: int
-    headers: list[str]
-    credentials: bool  # the user's Authorization and Cookie headers may go along
-    host: str  # host_key(url): the host whose limits the request counts against
 
 
 def _fetch(

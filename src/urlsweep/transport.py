@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 import pycurl
 
@@ -23,9 +23,6 @@ from . import result as R
 from .options import OptionError, Options
 from .policy import Policy
 from .urls import host_key
-
-if TYPE_CHECKING:
-    from .probe import Request
 
 # CURLOPT_SUPPRESS_CONNECT_HEADERS (libcurl >= 7.54); pycurl has no name for it.
 _SUPPRESS_CONNECT_HEADERS: Final = 265
@@ -52,6 +49,18 @@ _CODE_DETAIL: Final = {
     56: "connection reset while receiving",
     55: "connection reset while sending",
 }
+
+
+@dataclass(slots=True)  # not frozen: built for every request, and frozen init costs 3x
+class Request:
+    """One HTTP request: what a check (`probe.steps`) yields and a `Transport` sends."""
+
+    url: str  # without fragment
+    method: str
+    max_body: int
+    headers: list[str]
+    credentials: bool  # the user's Authorization and Cookie headers may go along
+    host: str  # host_key(url): the host whose limits the request counts against
 
 
 @dataclass(slots=True)
@@ -306,17 +315,6 @@ class Transport:
         """The easy handle, for a driver that runs many transfers at once (`multi.py`)."""
         return self._curl
 
-    def send(self, req: Request) -> Response:
-        """`request` for a `probe.Request`."""
-        return self.request(
-            req.url,
-            req.method,
-            max_body=req.max_body,
-            headers=req.headers,
-            credentials=req.credentials,
-            host=req.host,
-        )
-
     def request(
         self,
         url: str,
@@ -335,27 +333,21 @@ class Transport:
         With `credentials` False, the user's Authorization and Cookie headers are left out.
         `host` is `host_key(url)` when the caller has it already (the gate needs it).
         """
+        req = Request(url, method, max_body, list(headers), credentials, host or host_key(url))
+        return self.send(req, sink)
+
+    def send(self, req: Request, sink: Callable[[bytes], None] | None = None) -> Response:
+        """`request`, blocking this thread, for a `Request` already built."""
         if self.gate is not None:
-            self.gate.enter(host or host_key(url))
-        self.start(
-            url, method, max_body=max_body, headers=headers, sink=sink, credentials=credentials
-        )
+            self.gate.enter(req.host)
+        self.start(req, sink)
         try:
             self._curl.perform()
         except pycurl.error as exc:
             return self.finish(exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else "")
         return self.finish()
 
-    def start(
-        self,
-        url: str,
-        method: str = "HEAD",
-        *,
-        max_body: int = 0,
-        headers: Sequence[str] = (),
-        sink: Callable[[bytes], None] | None = None,
-        credentials: bool = True,
-    ) -> None:
+    def start(self, req: Request, sink: Callable[[bytes], None] | None = None) -> None:
         """Set the handle up for one request; whoever performs it then calls `finish`.
 
         A plain HEAD (the common case) has its header lines appended by C code (`list.append`)
@@ -365,7 +357,8 @@ class Transport:
         """
         c = self._curl
         self._refused = None
-        c.setopt(pycurl.URL, url)
+        c.setopt(pycurl.URL, req.url)
+        method, max_body = req.method, req.max_body
         if method == "HEAD" and max_body <= 0 and sink is None:
             c.setopt(pycurl.NOBODY, 1)
             lines: list[bytes] = []
@@ -387,9 +380,9 @@ class Transport:
         elif self._encoding:
             c.setopt(pycurl.ACCEPT_ENCODING, None)
             self._encoding = False
-        base = self._base_headers if credentials else self._public_headers
-        if base or headers:
-            c.setopt(pycurl.HTTPHEADER, [*base, *headers])
+        base = self._base_headers if req.credentials else self._public_headers
+        if base or req.headers:
+            c.setopt(pycurl.HTTPHEADER, [*base, *req.headers])
             self._headers_set = True
         elif self._headers_set:  # an empty list would leave the previous request's in place
             c.unsetopt(pycurl.HTTPHEADER)
