@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench  # bench/run.py: the nginx target and the URL lists
 
 import urlsweep
-from urlsweep import dask as udask
+from urlsweep.scale import dask as udask
 
 LIMIT_S = 300.0  # a run that takes longer is stopped (and its row says so)
 

@@ -59,7 +59,7 @@ def cli(*args: str | Path, **env_extra: str) -> subprocess.CompletedProcess[str]
     """Run a command in this process (fast; for the read-only report, history and runs)."""
     from click.testing import CliRunner
 
-    from urlsweep.cli import main
+    from urlsweep.cli.main import main
 
     argv = [str(a) for a in args]
     result = CliRunner().invoke(main, argv, env=env_extra or None)
@@ -168,7 +168,7 @@ def sample_store(path: Path) -> list[Any]:
     import dataclasses
 
     from urlsweep.result import Result
-    from urlsweep.store import Store
+    from urlsweep.store.db import Store
 
     def fixed(ok: bool) -> Result:
         url = "http://site.invalid/fixed"
@@ -200,7 +200,7 @@ def sample_store(path: Path) -> list[Any]:
 def record_run(store: Any, results: list[Any], inputs: tuple[str, ...] = ("u",)) -> int:
     """Store `results` as one complete run over `inputs`; returns its id."""
     from urlsweep.options import Options
-    from urlsweep.store import Recorder
+    from urlsweep.store.db import Recorder
     from urlsweep.summary import Summary
 
     run = store.begin_run(inputs, Options())

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from urlsweep.batches import Batch, HostBatches
+from urlsweep.scale.batches import Batch, HostBatches
 
 
 def test_full_batches_are_cut_at_size() -> None:

@@ -291,6 +291,6 @@ def test_result_round_trips_through_dict(http_server: Any) -> None:
 def test_default_ca_bundle_is_certifis() -> None:
     import certifi
 
-    from urlsweep.transport import mozilla_ca_file
+    from urlsweep.probe.transport import mozilla_ca_file
 
     assert mozilla_ca_file() == certifi.where()

@@ -13,7 +13,7 @@ import pytest
 import sites
 import urlsweep
 from urlsweep import Result
-from urlsweep.crawl import Crawler, CrawlOptions
+from urlsweep.links.crawl import Crawler, CrawlOptions
 from urlsweep.options import Options
 
 OPTS = Options(timeout=10, workers=8)

@@ -22,11 +22,11 @@ import pytest
 
 import urlsweep
 from servers import TestHTTPServer
-from urlsweep import dask as udask
+from urlsweep.engine.source import SourceError
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Result
-from urlsweep.source import SourceError
+from urlsweep.scale import dask as udask
 from urlsweep.urls import normalise
 
 ServerFactory = Callable[..., TestHTTPServer]
@@ -335,7 +335,7 @@ def test_without_dask_installed_the_option_says_what_to_install(
 ) -> None:
     code = (
         "import sys; sys.modules['distributed'] = sys.modules['dask'] = None; "
-        "from urlsweep.cli import main; main()"
+        "from urlsweep.cli.main import main; main()"
     )
     p = subprocess.run(
         [sys.executable, "-c", code, "check", http_server.url("/ok"), "--dask", "local"],
@@ -351,7 +351,7 @@ def test_without_dask_installed_the_option_says_what_to_install(
 def test_version_and_local_checks_do_not_import_dask(http_server: TestHTTPServer) -> None:
     code = (
         "import sys\n"
-        "from urlsweep.cli import main\n"
+        "from urlsweep.cli.main import main\n"
         "for argv in (['--version'], ['check', '--no-progress', sys.argv[1]]):\n"
         "    try:\n"
         "        main(argv)\n"

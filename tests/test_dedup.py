@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from urlsweep.dedup import DigestSet
-from urlsweep.engine import url_digest
+from urlsweep.engine.dedup import DigestSet
+from urlsweep.engine.pipeline import url_digest
 
 digests = st.integers(0, 2**64 - 1)
 

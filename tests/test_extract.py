@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urlsweep.extract import Link
-from urlsweep.extract.html import parse_html, parse_srcset
-from urlsweep.extract.markdown import github_slug, parse_markdown
+from urlsweep.links.extract import Link
+from urlsweep.links.extract.html import parse_html, parse_srcset
+from urlsweep.links.extract.markdown import github_slug, parse_markdown
 
 
 def test_html_links_of_every_kind_with_lines() -> None:

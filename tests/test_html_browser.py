@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from store_helpers import XSS, sample_store
-from urlsweep.cli import main
+from urlsweep.cli.main import main
 from urlsweep.result import Result
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

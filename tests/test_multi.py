@@ -17,9 +17,10 @@ import pytest
 
 import urlsweep
 from polite_util import Gauge, check_all, starts
-from urlsweep import engine, probe
+from urlsweep.engine import pipeline as engine
 from urlsweep.inputs import Target
 from urlsweep.options import HostRule, Options
+from urlsweep.probe import steps as probe
 
 
 def test_many_transfers_in_flight_from_one_thread(http_server: Any) -> None:

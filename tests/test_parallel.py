@@ -19,7 +19,7 @@ from polite_util import Gauge
 from servers import TestHTTPServer
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
-from urlsweep.parallel import (
+from urlsweep.scale.local import (
     AUTO_MIN_URLS,
     ProcessEngine,
     WorkerProcessError,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from urlsweep.cli import main
+from urlsweep.cli.main import main
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 
 import urlsweep
 from polite_util import Gauge, check_all, max_overlap, starts
+from urlsweep.engine.scheduler import Scheduler
 from urlsweep.options import HostRule, Options
-from urlsweep.policy import Policy
-from urlsweep.scheduler import Scheduler
+from urlsweep.probe.policy import Policy
 
 
 def test_in_flight_per_host_never_exceeds_limit_and_workers_stay_busy(

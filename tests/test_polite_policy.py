@@ -9,7 +9,7 @@ import pytest
 
 import servers
 from polite_util import check_all
-from urlsweep.policy import address_kind
+from urlsweep.probe.policy import address_kind
 
 
 def test_deny_private_refuses_a_direct_loopback_url(http_server: Any, free_port: int) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from polite_util import check_all, scripted, starts
-from urlsweep import Engine, Options, Target, retry
+from urlsweep import Engine, Options, Target
+from urlsweep.probe import retry
 
 
 def test_transient_failures_are_retried_and_counted(server_factory: Any, free_port: int) -> None:

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from servers import TestHTTPServer
 from store_helpers import FORMULAS, XSS, log_server, sample_store, urlsweep
-from urlsweep.cli import main
+from urlsweep.cli.main import main
 from urlsweep.result import FIELDS, Result
 
 FIXED = "http://site.invalid/fixed"
@@ -190,7 +190,7 @@ def test_check_writes_the_same_formats(fmt: str, server: TestHTTPServer, tmp_pat
 
 def test_report_of_empty_and_missing_runs(tmp_path: Path) -> None:
     from urlsweep.options import Options
-    from urlsweep.store import Store
+    from urlsweep.store.db import Store
 
     with Store(tmp_path / "s.db") as s:
         s.begin_run(("x",), Options())

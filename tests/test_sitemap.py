@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import sites
-from urlsweep.sitemap import SitemapParser, read_local
+from urlsweep.links.sitemap import SitemapParser, read_local
 
 
 def test_parser_is_incremental() -> None:

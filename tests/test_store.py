@@ -14,11 +14,11 @@ import pytest
 import urlsweep
 from servers import TestHTTPServer
 from store_helpers import log_server, record_run
-from urlsweep.cachepolicy import ResultFilter, parse_duration
 from urlsweep.inputs import Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Hop, Result
-from urlsweep.store import (
+from urlsweep.store.cachepolicy import ResultFilter, parse_duration
+from urlsweep.store.db import (
     INTERRUPTED,
     RUNNING,
     Recorder,

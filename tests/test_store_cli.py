@@ -167,7 +167,7 @@ def test_fail_after_and_report_changes(tmp_path: Path, server: TestHTTPServer) -
 
 
 def test_formats_listed_in_help_and_docs(server: TestHTTPServer) -> None:
-    from urlsweep.cli_options import FORMAT_NAMES
+    from urlsweep.cli.common_options import FORMAT_NAMES
     from urlsweep.reports import FORMATS
 
     assert tuple(FORMATS) == FORMAT_NAMES

@@ -23,7 +23,7 @@ def test_fast_answer_matches_the_cli(flag: str) -> None:
         check=True,
     )
     full = subprocess.run(
-        [sys.executable, "-c", "from urlsweep.cli import main; main()", flag],
+        [sys.executable, "-c", "from urlsweep.cli.main import main; main()", flag],
         capture_output=True,
         text=True,
         check=True,

@@ -26,10 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-WORDS = (
-    "install configure request response server client option value thread queue page link "
-    "crawl anchor section guide reference timeout retry header status redirect cache index"
-).split()
+WORDS = ["install", "configure", "request", "response", "server", "client", "option", "value", "thread", "queue", "page", "link", "crawl", "anchor", "section", "guide", "reference", "timeout", "retry", "header", "status", "redirect", "cache", "index"]
 
 
 def free_port() -> int:

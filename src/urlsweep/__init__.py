@@ -9,18 +9,18 @@ Heavy modules are imported on first use, so `urlsweep --version` stays fast.
 
 from __future__ import annotations
 
-from ._version import __version__
+from urlsweep._version import __version__
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the --version start-up ~10 ms
 if TYPE_CHECKING:
     from typing import Any
 
-    from .crawl import crawl_site
-    from .documents import check_documents
-    from .engine import Engine, check, check_url_status
-    from .inputs import Target
-    from .options import HostRule, Options, StatusSet
-    from .result import Hop, Result
+    from urlsweep.engine.pipeline import Engine, check, check_url_status
+    from urlsweep.inputs import Target
+    from urlsweep.links.crawl import crawl_site
+    from urlsweep.links.documents import check_documents
+    from urlsweep.options import HostRule, Options, StatusSet
+    from urlsweep.result import Hop, Result
 
 __all__ = [
     "Engine",
@@ -38,11 +38,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Engine": "engine",
-    "check": "engine",
-    "check_url_status": "engine",
-    "check_documents": "documents",
-    "crawl_site": "crawl",
+    "Engine": "engine.pipeline",
+    "check": "engine.pipeline",
+    "check_url_status": "engine.pipeline",
+    "check_documents": "links.documents",
+    "crawl_site": "links.crawl",
     "Target": "inputs",
     "HostRule": "options",
     "Options": "options",

@@ -1,3 +1,3 @@
-from ._entry import main
+from urlsweep._entry import main
 
 main()

@@ -19,12 +19,12 @@ _VERSION_FLAGS = (["--version"], ["-V"])
 
 def main() -> None:
     if sys.argv[1:] in _VERSION_FLAGS:
-        from ._version import __version__
+        from urlsweep._version import __version__
 
         sys.stdout.write(f"urlsweep, version {__version__}\n")
         return
-    from .cli import main as cli_main
-    from .interrupts import keep_until_exit
+    from urlsweep.cli.interrupts import keep_until_exit
+    from urlsweep.cli.main import main as cli_main
 
     keep_until_exit()  # this process ends with the command: Ctrl-C means 130 to the end
     try:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._version import __version__
+from urlsweep._version import __version__
 
 DEFAULT_USER_AGENT = f"urlsweep/{__version__} (+https://pypi.org/project/urlsweep/)"
 

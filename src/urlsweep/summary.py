@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .result import BROKEN, SKIPPED, TOLERATED, Result
+from urlsweep.result import BROKEN, SKIPPED, TOLERATED, Result
 
 NEWLY_BROKEN = "newly_broken"  # flagged now, not in the previous run (report markers)
 NEWLY_FIXED = "newly_fixed"  # ok now, flagged in the previous run

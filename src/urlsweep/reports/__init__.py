@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .base import Sink
+from urlsweep.reports.base import Sink
 
 # Format name -> (module, class). A run imports only the format it writes (the HTML and
 # JUnit writers alone take longer to import than starting the interpreter). Every factory

@@ -8,8 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from ..result import Result
-from ..summary import Summary
+from urlsweep.result import Result
+from urlsweep.summary import Summary
 
 FLUSH_INTERVAL = 0.2  # seconds: streamed output is at most this stale, without a syscall per URL
 

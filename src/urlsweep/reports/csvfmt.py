@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import TextIO
 
-from ..result import FIELDS, Result
-from .base import Sink
+from urlsweep.reports.base import Sink
+from urlsweep.result import FIELDS, Result
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from html import escape
 from typing import Final, TextIO
 
-from ..result import OUTCOMES, Result
-from ..summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
-from .base import SpooledSink
-from .text import CHANGE_LABELS, status_text
+from urlsweep.reports.base import SpooledSink
+from urlsweep.reports.text import CHANGE_LABELS, status_text
+from urlsweep.result import OUTCOMES, Result
+from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
 COLORS: Final = {
     "ok": "#1a7f37",

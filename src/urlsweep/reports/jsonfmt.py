@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from ..result import Result
-from ..summary import Summary
-from .base import Sink
+from urlsweep.reports.base import Sink
+from urlsweep.result import Result
+from urlsweep.summary import Summary
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # The C encoder, built once: json.dumps with options builds a new encoder for every record,

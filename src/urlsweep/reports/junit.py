@@ -10,10 +10,10 @@ import re
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from ..result import BROKEN, SKIPPED, TOLERATED, UNVERIFIABLE, Result
-from ..summary import Summary
-from .base import SpooledSink
-from .text import CHANGE_LABELS, describe, status_text
+from urlsweep.reports.base import SpooledSink
+from urlsweep.reports.text import CHANGE_LABELS, describe, status_text
+from urlsweep.result import BROKEN, SKIPPED, TOLERATED, UNVERIFIABLE, Result
+from urlsweep.summary import Summary
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from ..result import Result
-from ..summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
-from .base import SpooledSink
-from .text import _MARK, CHANGE_LABELS, describe, status_text
+from urlsweep.reports.base import SpooledSink
+from urlsweep.reports.text import _MARK, CHANGE_LABELS, describe, status_text
+from urlsweep.result import Result
+from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
 # Inline Markdown syntax; this text never starts a line, so list and heading marks are inert.
 _PUNCT = re.compile(r"([\\`*_\[\]<>|~&])")

@@ -10,11 +10,11 @@ import json
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from .. import result as R
-from .._version import __version__
-from ..result import Result
-from ..summary import Summary
-from .base import Sink
+from urlsweep import result as R
+from urlsweep._version import __version__
+from urlsweep.reports.base import Sink
+from urlsweep.result import Result
+from urlsweep.summary import Summary
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES: tuple[dict[str, Any], ...] = (

@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..result import SKIPPED, Result
-from ..summary import Summary
-from .base import Sink
-from .sarif import split_source
+from urlsweep.reports.base import Sink
+from urlsweep.reports.sarif import split_source
+from urlsweep.result import SKIPPED, Result
+from urlsweep.summary import Summary
 
 _STYLE = {
     "ok": "green",

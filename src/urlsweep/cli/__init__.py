@@ -1,0 +1,3 @@
+"""The `urlsweep` command line: the only user of click; commands, options, config-file loading,
+progress bar, interrupts and the demo.
+"""

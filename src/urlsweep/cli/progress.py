@@ -1,0 +1,96 @@
+"""The terminal progress bar (stderr), fed from the engine's shared counters."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from urlsweep.engine.stats import Stats
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+TICK = 0.1  # seconds between refreshes of the counters
+
+
+class ProgressBar:
+    """A no-op unless enabled; redirects stdout above the bar only when stdout is the terminal.
+
+    A ticker thread refreshes it from `stats` rather than each result doing so: a crawl or
+    a documents run holds its results until the end, yet the checks go on all along.
+    """
+
+    def __init__(self, stats: Stats, total: int | None, enabled: bool) -> None:
+        self.stats = stats
+        self.received = 0  # results handed to the caller (replayed ones included)
+        self._progress: Progress | None = None
+        self._task = None
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if enabled:  # rich is imported only for a bar that is shown
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(
+                    "{task.fields[rate]:>8.1f}/s  ok {task.fields[ok]}  "
+                    "in flight {task.fields[in_flight]}"
+                ),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                redirect_stdout=sys.stdout.isatty(),
+                redirect_stderr=False,
+            )
+            self._task = self._progress.add_task("check", total=total, rate=0.0, ok=0, in_flight=0)
+            self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK):
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self._progress is None or self._task is None:
+            return
+        snap = self.stats.snapshot()
+        done = max(self.received, snap["completed"])
+        elapsed = time.monotonic() - self._started
+        self._progress.update(
+            self._task,
+            completed=done,
+            rate=done / elapsed if elapsed > 0 else 0.0,
+            ok=snap["ok"],
+            in_flight=snap["in_flight"],
+        )
+
+    def __enter__(self) -> ProgressBar:
+        if self._progress is not None and self._ticker is not None:
+            self._started = time.monotonic()
+            self._progress.start()
+            self._ticker.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None and self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._progress.stop()

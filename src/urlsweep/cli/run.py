@@ -1,0 +1,139 @@
+"""Driving one run to its end: results -> store -> sink, progress, summary, exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from urlsweep.cli.common import EXIT_NOT_OK, EXIT_OK, EXIT_USAGE, fail, open_output
+from urlsweep.cli.interrupts import EXIT_INTERRUPTED, Interrupts
+from urlsweep.options import OptionError, Options
+
+if TYPE_CHECKING:
+    from urlsweep.engine.source import ResultSource
+    from urlsweep.inputs import Target
+    from urlsweep.store.db import Recorder
+
+
+def dask_engine(
+    address: str, partition_size: int, stack: contextlib.ExitStack
+) -> Callable[[Iterable[Target], Options], ResultSource]:
+    """What checks a URL list with --dask; it connects when called, and `stack` disconnects."""
+    try:
+        from urlsweep.scale import dask as udask
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in ("dask", "distributed"):
+            raise
+        fail("--dask needs Dask on this machine: pip install 'urlsweep[dask]'")
+    try:
+        udask.parse_address(address)
+    except OptionError as exc:
+        fail(str(exc))
+
+    def make(targets: Iterable[Target], options: Options) -> ResultSource:
+        client = stack.enter_context(udask.connect(address))
+        return udask.DaskSource(client, targets, options, partition_size=partition_size)
+
+    return make
+
+
+def run_check(
+    engine: ResultSource,
+    *,
+    fmt: str,
+    output: str | None,
+    progress: bool,
+    total: int | None,
+    quiet: bool,
+    group: bool = False,
+    fail_on: Iterable[str] = (),
+    recorder: Recorder | None = None,
+    interrupts: Interrupts,
+) -> int:
+    """Drive one run to its end and return the exit code. Shared by every checking command.
+
+    `engine` is anything that yields Results and can be cancelled: the threaded Engine, or a
+    layer that spreads the work over processes or a cluster. A broken URL makes the exit
+    code 1; so does any outcome in `fail_on` (e.g. unverifiable). `recorder` keeps every
+    result in the store before it is written out. `interrupts` holds the command's
+    Ctrl-C handling: a first signal cancels `engine`, a second leaves at once.
+    """
+    from urlsweep.cli.progress import ProgressBar
+    from urlsweep.engine.source import SourceError
+    from urlsweep.inputs import InputError
+    from urlsweep.reports import make_sink
+    from urlsweep.summary import Summary
+
+    summary = Summary()
+    # The summary's printer (rich, ~30 ms to import) loads once the first result is in, not
+    # before: the first requests (and worker processes' own imports) go first, and the wait
+    # for the next answers hides it. A text output or a progress bar has it loaded already.
+    printer = threading.Thread(target=_load_printer, name="urlsweep-preload", daemon=True)
+
+    with open_output(output) as stream:
+        kwargs: dict[str, object] = (
+            {"only_failures": quiet, "group": group} if fmt == "text" else {}
+        )
+        sink = make_sink(fmt, stream, **kwargs)
+
+        input_error: str | None = None
+        complete = False
+        with interrupts.receiving(engine.cancel, sink.flush, *last_words(recorder)):
+            try:
+                with ProgressBar(engine.stats, total, progress) as bar:
+                    try:
+                        for result in engine:
+                            if printer.ident is None:
+                                printer.start()
+                            summary.add(result)
+                            if recorder is not None:
+                                recorder.write(result)
+                            sink.write(result)
+                            bar.received += 1
+                        complete = not interrupts.interrupted
+                    except (InputError, SourceError) as exc:
+                        input_error = str(exc)
+                summary.finish(
+                    interrupted=interrupts.interrupted, duplicates=engine.stats.duplicates
+                )
+                sink.close(summary)
+            except BrokenPipeError:
+                # The reader went away (`| head`): stop quietly, as Unix tools do.
+                with contextlib.suppress(OSError):
+                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+                return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+            finally:
+                if recorder is not None:
+                    recorder.close(summary, complete)
+
+    if printer.ident is not None:
+        printer.join()
+    from rich.console import Console
+
+    from urlsweep.reports.text import summary_table
+
+    err = Console(stderr=True)
+    if not quiet:
+        err.print(summary_table(summary))
+    if input_error is not None:
+        err.print(f"urlsweep: error: {input_error}", markup=False, highlight=False)
+        return EXIT_USAGE
+    if interrupts.interrupted:
+        return EXIT_INTERRUPTED
+    if summary.total == 0 and not quiet:
+        err.print("[yellow]no URLs in the input[/]")
+    return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+
+
+def _load_printer() -> None:
+    import rich.console  # noqa: F401
+
+    import urlsweep.reports.text  # noqa: F401
+
+
+def last_words(recorder: Recorder | None) -> tuple[Callable[[], None], ...]:
+    return () if recorder is None else (recorder.abort,)

@@ -1,0 +1,451 @@
+"""The store on the command line: check's --store/--resume/--cache/--fail-after options, and
+the `report`, `history` and `runs` commands.
+
+Kept apart from cli.py so the checking command stays small; the options reach `check` through
+the click context, not its signature. Heavy modules are imported only when used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from urlsweep.cli.common_options import format_option, limit_option, output_option
+
+if TYPE_CHECKING:
+    from urlsweep.engine.pipeline import ResultSource
+    from urlsweep.inputs import Target
+    from urlsweep.options import Options
+    from urlsweep.store.cachepolicy import CachePolicy, ResultFilter
+    from urlsweep.store.db import Recorder, Run, Store
+    from urlsweep.store.reuse import Reuse
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_META = "urlsweep.store"
+DEFAULT_EXCLUDE = "429,5xx,errors"
+
+
+def _default_path() -> str:
+    from urlsweep.store.db import DEFAULT_PATH
+
+    return DEFAULT_PATH
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_META, {})[param.name] = value
+    return value
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from urlsweep.options import OptionError
+    from urlsweep.store.cachepolicy import parse_duration
+
+    try:
+        seconds = None if value is None else parse_duration(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return _remember(ctx, param, seconds)  # type: ignore[no-any-return]
+
+
+def _exclude(ctx: click.Context, param: click.Parameter, value: str) -> ResultFilter:
+    from urlsweep.options import OptionError
+    from urlsweep.store.cachepolicy import ResultFilter
+
+    try:
+        parsed = ResultFilter.parse(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return _remember(ctx, param, parsed)  # type: ignore[no-any-return]
+
+
+STORE_HELP = "Results store (SQLite) [default: .urlsweep/results.db; env URLSWEEP_STORE]."
+
+
+def store_path_option(f: F) -> F:
+    return click.option(
+        "--store",
+        "store",
+        metavar="PATH",
+        envvar="URLSWEEP_STORE",
+        default=None,
+        help=STORE_HELP,
+    )(f)
+
+
+def store_options(f: F) -> F:
+    """check's store options, collected into StoreArgs (see `StoreArgs.current`)."""
+    decorators = [
+        click.option(
+            "--store",
+            "store",
+            metavar="PATH",
+            envvar="URLSWEEP_STORE",
+            default=None,
+            expose_value=False,
+            callback=_remember,
+            help=STORE_HELP,
+        ),
+        click.option(
+            "--no-store",
+            is_flag=True,
+            envvar="URLSWEEP_NO_STORE",
+            expose_value=False,
+            callback=_remember,
+            help="Keep no results (env URLSWEEP_NO_STORE=1).",
+        ),
+        click.option(
+            "--resume",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Continue the latest unfinished run with the same inputs and options: "
+            "finished URLs are not checked again; the output covers the whole run.",
+        ),
+        click.option(
+            "--cache-max-age",
+            metavar="AGE",
+            default=None,
+            expose_value=False,
+            callback=_duration,
+            help="Reuse a stored result younger than AGE (e.g. 30m, 12h, 1d) from any run "
+            "instead of checking again.",
+        ),
+        click.option(
+            "--cache-exclude-status",
+            metavar="LIST",
+            default=DEFAULT_EXCLUDE,
+            show_default=True,
+            expose_value=False,
+            callback=_exclude,
+            help="Results never reused: statuses (404), ranges (500-599), classes (5xx), "
+            "error names (timeout), 'errors' for all, 'none'.",
+        ),
+        click.option(
+            "--fail-after",
+            metavar="N",
+            type=click.IntRange(1, 1000),
+            default=1,
+            show_default=True,
+            expose_value=False,
+            callback=_remember,
+            help="Flag a URL only when it also failed in the N-1 runs before; until then "
+            "it is 'tolerated' (does not fail the exit status).",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        f = decorate(f)
+    return f
+
+
+@dataclass(frozen=True)
+class StoreArgs:
+    path: str | None = None  # None: the default path (a failure to open it is a warning)
+    enabled: bool = True
+    resume: bool = False
+    cache_max_age: float | None = None
+    cache_exclude: ResultFilter | None = None
+    fail_after: int = 1
+
+    @classmethod
+    def current(cls) -> StoreArgs:
+        values = click.get_current_context().meta.get(_META, {})
+        return cls(
+            path=values.get("store"),
+            enabled=not values.get("no_store", False),
+            resume=bool(values.get("resume", False)),
+            cache_max_age=values.get("cache_max_age"),
+            cache_exclude=values.get("cache_exclude_status"),
+            fail_after=int(values.get("fail_after") or 1),
+        )
+
+    @property
+    def cache(self) -> CachePolicy | None:
+        from urlsweep.store.cachepolicy import CachePolicy, ResultFilter
+
+        if self.cache_max_age is None:
+            return None
+        return CachePolicy(self.cache_max_age, self.cache_exclude or ResultFilter.parse(""))
+
+    @property
+    def needs_store(self) -> str | None:
+        """The option that cannot work without a store, if one was given."""
+        if self.resume:
+            return "--resume"
+        if self.cache_max_age is not None:
+            return "--cache-max-age"
+        if self.fail_after > 1:
+            return "--fail-after"
+        return None
+
+
+@dataclass
+class StoredRun:
+    """What `check` needs from the store: a target filter, a source wrapper, a recorder."""
+
+    recorder: Recorder | None = None
+    reuse: Reuse | None = None
+
+    @property
+    def targets(self) -> Callable[[Iterable[Target]], Iterable[Target]] | None:
+        """Filters the targets of a URL list (resume, cache); None when nothing is reused."""
+        return self.reuse.targets if self.reuse is not None and self.reuse.filters else None
+
+    def wrap(self, source: ResultSource) -> ResultSource:
+        return self.reuse.wrap(source) if self.reuse is not None else source
+
+
+@contextlib.contextmanager
+def stored_run(
+    args: StoreArgs, inputs: Sequence[str], options: Options, *, quiet: bool
+) -> Iterator[StoredRun]:
+    """Open the store and the run (new or resumed) for the duration of a check."""
+    from urlsweep.cli.common import fail
+
+    needs = args.needs_store
+    if not args.enabled:
+        if needs:
+            fail(f"{needs} needs the results store (drop --no-store)")
+        yield StoredRun()
+        return
+
+    from urlsweep.store.db import Recorder, Store, StoreError
+    from urlsweep.store.reuse import Reuse
+
+    path = args.path or _default_path()
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        if args.path is not None or needs:
+            fail(str(exc))
+        say(f"warning: results not stored: {exc}", quiet=quiet)
+        yield StoredRun()
+        return
+    with store:
+        try:
+            previous = store.resumable(inputs, options) if args.resume else None
+        except StoreError as exc:
+            fail(str(exc))
+        if previous is not None:
+            run = store.claim(previous)
+            done = store.count(run.id)
+            say(f"resuming run {run.id}: {done} URLs already checked", quiet=quiet)
+        else:
+            if args.resume:
+                say("nothing to resume: starting a new run", quiet=quiet)
+            run = store.begin_run(inputs, options)
+        recorder = Recorder(store, run)
+        reuse = None
+        if previous is not None or args.cache is not None or args.fail_after > 1:
+            reuse = Reuse(
+                store=store,
+                recorder=recorder,
+                resume=previous is not None,
+                cache=args.cache,
+                fail_after=args.fail_after,
+            )
+        try:
+            yield StoredRun(recorder, reuse)
+        except BaseException:
+            if previous is None and not recorder.written:
+                store.discard_run(run.id)  # stopped before it began (e.g. a usage error)
+            raise
+        if reuse is not None and reuse.cache_hits:
+            say(f"{reuse.cache_hits} results reused from the cache", quiet=quiet)
+        say(f"stored as run {run.id} in {path}", quiet=quiet)
+
+
+def say(message: str, *, quiet: bool) -> None:
+    if not quiet:
+        click.echo(f"urlsweep: {message}", err=True)
+
+
+# -- commands ------------------------------------------------------------------------------
+def open_store(path: str | None) -> Store:
+    from urlsweep.cli.common import fail
+    from urlsweep.store.db import Store, StoreError
+
+    try:
+        return Store(path or _default_path(), create=False)
+    except StoreError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+def pick_run(store: Store, run_id: int | None) -> Run:
+    from urlsweep.cli.common import fail
+
+    run = store.latest_run() if run_id is None else store.run(run_id)
+    if run is None:
+        fail("the store has no runs yet" if run_id is None else f"no run {run_id} in the store")
+        raise AssertionError  # unreachable
+    return run
+
+
+def when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+
+@click.command()
+@click.argument("run_id", metavar="[RUN]", type=int, required=False)
+@store_path_option
+@format_option()
+@output_option("the report")
+@click.option(
+    "--compare",
+    "compare_id",
+    metavar="RUN",
+    type=int,
+    default=None,
+    help="Mark changes against this run [default: the previous run over the same inputs].",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Text: list only URLs not ok or changed.")
+def report(
+    run_id: int | None,
+    store: str | None,
+    fmt: str,
+    output: str | None,
+    compare_id: int | None,
+    quiet: bool,
+) -> None:
+    """Report a stored run (the latest by default) in any output format.
+
+    URLs broken now but not in the previous run over the same inputs are marked newly
+    broken; URLs ok now that were broken then are marked newly fixed.
+    """
+    from rich.console import Console
+
+    from urlsweep.cli.common import fail, open_output
+    from urlsweep.reports import make_sink
+    from urlsweep.reports.text import CHANGE_LABELS, summary_table
+    from urlsweep.summary import Summary
+
+    with open_store(store) as db:
+        run = pick_run(db, run_id)
+        base = pick_run(db, compare_id) if compare_id is not None else db.previous_run(run)
+        if base is not None and base.id == run.id:
+            fail("--compare needs a different run")
+        changes = db.changes(run.id, base.id) if base is not None else None
+        summary = Summary(started=0.0, finished=run.elapsed)
+        summary.interrupted = run.state != "done"
+        summary.duplicates = int((run.counts or {}).get("duplicates", 0))
+        summary.run = run.to_dict() | {"compared_with": base.id if base else None}
+        summary.changes = changes
+        with open_output(output) as stream:
+            kwargs: dict[str, Any] = {"changes": changes}
+            if fmt == "text":
+                kwargs["only_failures"] = quiet
+            sink = make_sink(fmt, stream, **kwargs)
+            for result in db.results(run.id):
+                summary.add(result)
+                sink.write(result)
+            sink.close(summary)
+            if fmt == "text":
+                console = Console(file=stream, highlight=False, soft_wrap=True)
+                console.print()
+                state = "" if run.state == "done" else f" ({run.state})"
+                against = f", compared with run {base.id}" if base else ""
+                console.print(f"run {run.id}, started {when(run.started)}{state}{against}")
+                for kind, label in CHANGE_LABELS.items():
+                    urls = sorted(u for u, c in (changes or {}).items() if c == kind)
+                    if urls:
+                        console.print(f"{label}: {len(urls)}", markup=False)
+                        for u in urls:
+                            console.print(f"  {u}", markup=False)
+                console.print(summary_table(summary))
+
+
+@click.command()
+@click.argument("url")
+@store_path_option
+@limit_option("results")
+@format_option(("text", "json"))
+def history(url: str, store: str | None, limit: int, fmt: str) -> None:
+    """Show the stored results of URL, newest first (one line per run that checked it)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from urlsweep.reports.text import _STYLE, status_text
+    from urlsweep.store.db import url_key
+
+    with open_store(store) as db:
+        rows = db.history(url_key(url), limit)
+    if fmt == "json":
+        records = [
+            {
+                "run": s.run_id,
+                "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(s.checked_at)),
+                "cached_from": s.cached_from,
+                **s.result.to_dict(),
+            }
+            for s in rows
+        ]
+        click.echo(json.dumps(records, ensure_ascii=False, indent=1))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    if not rows:
+        console.print(f"no stored results for {url}", markup=False)
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("run", "checked", "outcome", "status", "time", "note"):
+        table.add_column(name, justify="right" if name in ("run", "time") else "left")
+    for s in rows:
+        r = s.result
+        note = r.detail
+        if s.cached_from is not None:
+            note = f"reused from run {s.cached_from}" + (f"; {note}" if note else "")
+        if r.redirects:
+            note = f"→ {r.final_url}" + (f"  {note}" if note else "")
+        style = _STYLE.get(r.outcome, "")
+        table.add_row(
+            str(s.run_id),
+            when(s.checked_at),
+            Text(r.outcome, style=style),
+            Text(status_text(r), style=style),
+            f"{r.elapsed_ms:.0f} ms",
+            Text(note),
+        )
+    console.print(Text(rows[0].result.url, style="bold"))
+    console.print(table)
+
+
+@click.command()
+@store_path_option
+@limit_option("runs")
+@format_option(("text", "json"))
+def runs(store: str | None, limit: int, fmt: str) -> None:
+    """List the stored runs, newest first: the RUN numbers that report takes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with open_store(store) as db:
+        found = db.runs(limit)
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() | {"counts": r.counts} for r in found], indent=1))
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("run", "started", "state", "URLs", "not ok", "time", "inputs"):
+        table.add_column(name, justify="right" if name in ("run", "URLs", "not ok") else "left")
+    for r in found:
+        counts = r.counts or {}
+        table.add_row(
+            str(r.id),
+            when(r.started),
+            r.state,
+            str(counts.get("total", "")),
+            str(counts.get("not_ok", "")),
+            f"{r.elapsed:.1f} s",
+            " ".join(os.path.relpath(i) if os.path.isabs(i) else i for i in r.inputs),
+        )
+    Console(highlight=False, soft_wrap=True).print(table)
+
+
+COMMANDS = (report, history, runs)

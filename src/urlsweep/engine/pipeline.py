@@ -1,0 +1,390 @@
+"""The threaded pipeline: feeder -> scheduler -> driver (or workers) -> results -> caller.
+
+Shaped like CPython's ThreadPoolExecutor, specialised for streams that may never fit in
+memory and for politeness: the feeder blocks when `read_ahead` URLs wait, so a million-line
+input is read only as fast as it is checked; the scheduler hands out URLs whose host is
+within its limits (see scheduler.py); a retry goes back to the scheduler with a not-before
+time instead of holding anything asleep. The checks themselves run on one driver thread
+that keeps up to `workers` transfers in flight on a libcurl multi handle (multi.py); a
+caller's own `checker` (a crawl's page reader, blocking code) runs on worker threads
+started on demand instead. The caller's thread receives results and is the only one that
+writes output. `cancel()` (an Event) stops the feeder at once and lets every in-flight
+check finish within its timeout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Final
+
+from urlsweep.engine.dedup import url_digest as url_digest
+from urlsweep.engine.driver import Driver
+from urlsweep.engine.limits import open_files_capacity
+from urlsweep.engine.scheduler import Job, Scheduler
+from urlsweep.engine.source import ResultSource as ResultSource
+from urlsweep.engine.source import RunsOnce
+from urlsweep.engine.source import SourceError as SourceError
+from urlsweep.engine.stats import Stats as Stats
+from urlsweep.engine.work import Work as Work
+from urlsweep.engine.work import internal_error as internal_error
+from urlsweep.engine.work import screen as screen
+from urlsweep.engine.work import screen_unique as screen_unique
+from urlsweep.inputs import Target
+from urlsweep.options import Options
+from urlsweep.probe import retry
+from urlsweep.probe import steps as probe
+from urlsweep.probe.policy import policy_for
+from urlsweep.probe.transport import CookieJar, Response, Transport, retry_after_of
+from urlsweep.result import Result
+from urlsweep.urls import InvalidURL, host_key, normalise
+
+log = logging.getLogger("urlsweep")
+
+_POLL: Final = 0.1  # how often blocked threads look at the cancel flag (seconds)
+_WORKER_EXIT: Final = object()
+
+# How a worker checks one URL: `probe.check_one`, or a caller's function with its signature
+# (a crawler fetches and parses pages there, in the worker, with the worker's transport).
+# Whatever it requests goes through the transport's gate, so host limits hold for all of it.
+Checker = Callable[[Transport, str, str, Options, tuple[str, ...]], Result]
+_FEEDER_EXIT: Final = object()
+
+
+class Engine(RunsOnce):
+    """One run over `targets`. Iterate it once to drive the run and receive the results."""
+
+    def __init__(
+        self, targets: Iterable[Target], options: Options, *, checker: Checker | None = None
+    ) -> None:
+        self.options = options
+        self._checker: Checker = checker or probe.check_one
+        self.stats = Stats()
+        self._targets = targets
+        self._cancel = threading.Event()
+        self._closed = threading.Event()
+        size = options.queue_size or max(64, options.workers * 2)
+        self._policy = policy_for(options)
+        self._sched: Scheduler[Work] = Scheduler(
+            self._policy, options.read_ahead, on_starved=self._add_worker
+        )
+        self._cookies = CookieJar() if options.cookies else None
+        self._out: queue.Queue[object] = queue.Queue(maxsize=size)
+        self._feeder_done = threading.Event()
+        self._feeder_error: BaseException | None = None
+        self._fatal: BaseException | None = None
+        self._lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
+        self._idle = 0
+        # Plain checks run on libcurl multi drivers (multi.py); a caller's checker, which
+        # makes blocking requests of its own, on worker threads.
+        self._multi = checker is None
+        # One driver: a second one in the same process measured 25 % slower on fast
+        # answers (they share one GIL); more cores are used through --processes.
+        self._capacity = open_files_capacity(options.workers)  # checks at once
+        self._threads = 1 if self._multi else self._capacity
+
+    # -- control -------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop taking input; in-flight checks finish and are still delivered."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # -- the run -------------------------------------------------------------------------
+    def _run(self) -> Iterator[Result]:
+        feeder = threading.Thread(target=self._feed, name="urlsweep-feeder", daemon=True)
+        feeder.start()
+        exits = 0
+        try:
+            while True:
+                try:
+                    item = self._out.get(timeout=_POLL)
+                except queue.Empty:
+                    item = None
+                if isinstance(item, Result):
+                    yield item
+                    continue
+                if isinstance(item, list):  # a driver's batch
+                    yield from item
+                    continue
+                if item is _WORKER_EXIT:
+                    exits += 1
+                if self._finished(exits):
+                    break
+            if self._fatal is not None:
+                raise self._fatal
+            if self._feeder_error is not None:
+                raise self._feeder_error
+        finally:
+            # Reached on normal end, on an exception, and when the caller drops the iterator.
+            self._cancel.set()
+            self._closed.set()
+            feeder.join()
+            for t in self._workers:
+                t.join()
+            if self._cookies is not None:
+                self._cookies.close()
+
+    def _finished(self, exits: int) -> bool:
+        """All input read, every started worker gone, every result delivered."""
+        if not self._feeder_done.is_set():
+            return False
+        with self._lock:
+            started = len(self._workers)
+        return exits >= started and self._out.empty()
+
+    def _put_out(self, item: object) -> None:
+        while not self._closed.is_set():
+            try:
+                self._out.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                continue
+
+    # -- feeder --------------------------------------------------------------------------
+    def _feed(self) -> None:
+        queued = 0
+        try:
+            for item in screen_unique(self._targets, self._cancel, self.stats):
+                if isinstance(item, Result):
+                    self._put_out(item)
+                    continue
+                work, _ = item
+                url = work.url
+                reason = self._policy.excluded(url)
+                if reason is not None:
+                    self._put_out(probe.excluded(work.raw, url, reason, work.sources))
+                    continue
+                if self._sched.put(work, host_key(url), self._cancel):
+                    queued += 1
+                    if queued == 64:  # counted in batches: the lock is not free
+                        self.stats.add(queued=queued)
+                        queued = 0
+                        time.sleep(0)  # let the driver take the GIL: it has transfers to move
+                    self._adjust_workers()
+        except BaseException as exc:  # reported to the caller after the in-flight work ends
+            self._feeder_error = exc
+        finally:
+            self.stats.add(queued=queued)
+            self._sched.close()
+            self._feeder_done.set()
+            self._put_out(_FEEDER_EXIT)
+
+    def _adjust_workers(self) -> None:
+        """From the feeder: a worker for the new URL, unless one is free already (the
+        driver is started with the first URL and takes many at once)."""
+        if self._idle == 0:
+            self._add_worker()
+
+    def _add_worker(self) -> None:
+        """Also called by the scheduler when eligible work waits and no worker is free."""
+        if len(self._workers) >= self._threads:
+            return  # the common case once the pool is full: no lock needed to know
+        with self._lock:
+            if len(self._workers) >= self._threads:
+                return
+            n = len(self._workers) + 1
+            if self._multi:
+                t = threading.Thread(target=self._drive, name=f"urlsweep-driver-{n}", daemon=True)
+            else:
+                t = threading.Thread(target=self._worker, name=f"urlsweep-worker-{n}", daemon=True)
+            self._workers.append(t)
+            self._idle += 1
+        t.start()
+
+    # -- drivers and workers -------------------------------------------------------------
+    def _drive(self) -> None:
+        """The driver keeps up to `--workers` transfers in flight."""
+        try:
+            Driver(
+                self._sched,
+                self.options,
+                self._capacity,
+                make_transport=self._transport,
+                cancel=self._cancel,
+                stats=self.stats,
+                settle=self.settle,
+                emit=self._put_out,
+            ).run()
+        except BaseException as exc:  # e.g. an unreadable CA file: nothing can be checked
+            self._fatal = exc
+            self._cancel.set()
+        finally:
+            self._put_out(_WORKER_EXIT)
+
+    def _transport(self) -> Transport:
+        return Transport(self.options, refuse=self._policy.refuser, cookies=self._cookies)
+
+    def _worker(self) -> None:
+        try:
+            transport = self._transport()
+        except Exception as exc:  # e.g. an unreadable CA file: nothing can be checked
+            self._fatal = exc
+            self._cancel.set()
+            self._put_out(_WORKER_EXIT)
+            return
+        gate = HostGate(self._sched, self._cancel)
+        transport.gate = gate
+        try:
+            while (job := self._sched.get(self._cancel)) is not None:
+                with self._lock:
+                    self._idle -= 1
+                self.stats.add(in_flight=1)
+                gate.begin(job.host)
+                try:
+                    result = self._check(transport, job.item)
+                    final = self.settle(job, result, transport.last, gate.detach())
+                except Abandoned:
+                    self._sched.finish(job, release=gate.detach())
+                    final = None
+                finally:
+                    gate.end()
+                if final is not None:
+                    self.stats.add(in_flight=-1, completed=1, ok=int(final.ok))
+                    self._put_out(final)
+                else:
+                    self.stats.add(in_flight=-1)
+                with self._lock:
+                    self._idle += 1
+            for last in self._sched.drain():  # cancelled: report what retries were waiting on
+                self.stats.add(completed=1, ok=int(last.ok))
+                self._put_out(last)
+        finally:
+            transport.close()
+            self._put_out(_WORKER_EXIT)
+
+    def settle(
+        self, job: Job[Work], result: Result, last: Response | None, held: str | None
+    ) -> Result | None:
+        """Report `result`, or send the URL back for another attempt later (then None).
+
+        `last` is the answer the result came from; `held` the host whose slot the check
+        still holds (given back here). A host that asked us to wait is paused before its
+        slot is given back, so none of its other URLs can slip in between.
+        """
+        opts = self.options
+        retry_after = retry_after_of(last) if retry.retryable(result) else None
+        job.attempts += 1
+        if result.attempts != job.attempts:  # a checker's record says 1: it cannot know
+            result = dataclasses.replace(result, attempts=job.attempts)
+        final = job.deferred or self._cancel.is_set()
+        retrying = not final and retry.retryable(result) and job.attempts <= opts.retries
+        now = time.monotonic()
+        wait = 0.0
+        if retrying:
+            told = retry.retry_after(result, retry_after)
+            wait = retry.wait_before_retry(job.attempts, told, opts.backoff, opts.max_retry_wait)
+            if retry.pauses_host(result):
+                self._sched.pause(host_key(result.final_url or job.item.url), now + wait)
+        # The slot goes back with the job's next step, in one go: the deferred pass starts
+        # only once every slot is free.
+        if retrying:
+            job.last = result
+            self._sched.retry(job, now + wait, release=held)
+            self.stats.add(retried=1)
+            log.debug("retry %s in %.2f s: %s", job.item.url, wait, result.category)
+            return None
+        if not final and opts.retries and retry.rate_limited(result):
+            job.last = result
+            interval = retry.deferred_interval(retry.retry_after(result, retry_after), opts)
+            if self._sched.defer(job, interval, release=held):
+                self.stats.add(deferred=1)
+                return None
+            held = None  # defer() gave it back even when it kept nothing
+        self._sched.finish(job, release=held)
+        return result
+
+    def _check(self, transport: Transport, work: Work) -> Result:
+        try:
+            result = self._checker(transport, work.raw, work.url, self.options, work.sources)
+        except Abandoned:
+            raise
+        except Exception as exc:  # a bug must cost one record, not the run
+            log.exception("internal error checking %s", work.url)
+            return internal_error(work, exc)
+        log.debug(
+            "%s %s -> %s %s in %.0f ms",
+            result.method or "-",
+            work.url,
+            result.status,
+            result.error or "",
+            result.elapsed_ms,
+        )
+        return result
+
+
+class Abandoned(Exception):
+    """A check given up because the run was cancelled while it waited for its host: it ends
+    unreported, as if never read (a resumed run checks it again), like the driver's."""
+
+
+class HostGate:
+    """One worker's pass through host limits for every request of one URL.
+
+    The first request uses the slot the scheduler claimed; a repeat to the same host (GET
+    after HEAD) waits for a rate token; a redirect to another host gives the slot back and
+    waits for one there, so a worker never holds one host while waiting for another.
+    """
+
+    def __init__(self, sched: Scheduler[Work], cancel: threading.Event) -> None:
+        self._sched = sched
+        self._cancel = cancel
+        self._held: str | None = None
+        self._fresh = False
+
+    def begin(self, host: str) -> None:
+        self._held, self._fresh = host, True
+
+    def enter(self, host: str) -> None:
+        """Wait until `host` admits a request. Raises `Abandoned` if the run is cancelled
+        meanwhile: sending anyway would break the host's limits as the user asks to stop."""
+        fresh, self._fresh = self._fresh, False
+        if host == self._held:
+            if not fresh and not self._sched.pace(host, self._cancel):
+                raise Abandoned(host)
+            return
+        self.end()
+        if not self._sched.acquire(host, self._cancel):
+            raise Abandoned(host)
+        self._held = host
+
+    def end(self) -> None:
+        held = self.detach()
+        if held is not None:
+            self._sched.release(held)
+
+    def detach(self) -> str | None:
+        """Stop tracking the slot held, for the caller to give back: the host, or None."""
+        held, self._held = self._held, None
+        return held
+
+
+def check(urls: Iterable[str | Target], **options: object) -> Iterator[Result]:
+    """Check every URL concurrently and yield a Result for each as it completes.
+
+    Accepts any iterable (a generator over a huge file is fine: it is consumed lazily).
+    Duplicates, after normalisation, are checked and reported once. Stopping the iteration
+    early cancels the run.
+    """
+    opts = Options.from_kwargs(**options)
+    targets = (u if isinstance(u, Target) else Target(str(u)) for u in urls)
+    return iter(Engine(targets, opts))
+
+
+def check_url_status(url: str, timeout: float = 10.0) -> tuple[str, int | None]:
+    """The classic one-URL check: the final HTTP status, or None if there was no answer."""
+    opts = Options(timeout=timeout, workers=1)
+    try:
+        normalised = normalise(url)
+    except InvalidURL:
+        return url, None
+    with Transport(opts) as transport:
+        result = probe.check_one(transport, url, normalised, opts)
+    return url, result.status if result.error is None else None

@@ -1,0 +1,278 @@
+"""Local documents: HTML and Markdown files, directories and globs, and the links in them.
+
+Every document is parsed before the first check, so each URL is checked once and reported
+with every `file:line` that links to it (the price: memory for the whole link graph of the
+documents, one entry per distinct URL and per sighting, never their text). Links to local
+files are checked on disk here; network links go to the threaded engine.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+from urlsweep import result as R
+from urlsweep.engine.pipeline import Engine
+from urlsweep.inputs import InputError, Target
+from urlsweep.links.doctypes import doc_kind, expand
+from urlsweep.links.extract import PageLinks, parse_document
+from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
+from urlsweep.links.pages import check_with_anchors
+from urlsweep.options import Options
+from urlsweep.probe import steps as probe
+from urlsweep.probe.transport import Transport
+from urlsweep.result import Result
+
+
+@dataclass(frozen=True, slots=True)
+class DocOptions:
+    """How links in local documents are resolved and which are checked."""
+
+    base_url: str | None = None  # the URL the root directory is published at
+    root_dir: str | None = None  # where root-relative links (/x.html) point; default: cwd
+    offline: bool = False  # check local files only; network links are skipped
+    check_fragments: bool = False
+    bare_urls: bool = False  # also plain-text URLs in Markdown
+    kind: str | None = None  # "html" or "markdown" for every document, whatever its name
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where one link points: a network `url`, a local `file`, or `skip` (with why)."""
+
+    kind: str
+    target: str
+    fragment: str | None = None
+    detail: str = ""
+
+
+def _display(path: str) -> str:
+    """Paths as people typed them: relative to the current directory when under it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def document_url(path: str, opts: DocOptions) -> str | None:
+    """The published URL of a local document under `--base-url`, or None without one."""
+    if not opts.base_url:
+        return None
+    rel = os.path.relpath(path, opts.root_dir or ".").replace(os.sep, "/")
+    return urljoin(opts.base_url, quote(rel))
+
+
+def resolve(href: str, doc: str, page_base: str | None, opts: DocOptions) -> Resolved | None:
+    """Resolve one href found in local document `doc`; None for links nobody checks (mailto:)."""
+    href = href.strip()
+    parts = urlsplit(href)
+    scheme = parts.scheme.lower()
+    fragment = parts.fragment if "#" in href else None
+    if scheme and len(scheme) > 1:  # one letter: a Windows drive, not a scheme
+        if scheme in ("http", "https"):
+            return _network(href, fragment)
+        if scheme == "file":
+            return Resolved("file", os.path.normpath(unquote(parts.path)), fragment)
+        return None  # mailto:, tel:, javascript:, data:, ftp: ... are not web links
+    base = page_base if page_base and "://" in page_base else document_url(doc, opts)
+    if href.startswith("//"):
+        return _network(urljoin(base or "https:", href), fragment)
+    if base is not None:
+        return _network(urljoin(base, href), fragment)
+    if not parts.path:  # "#anchor" or "?q": this very document
+        return Resolved("file", os.path.normpath(doc), fragment)
+    path = unquote(parts.path)
+    if path.startswith("/"):
+        if opts.root_dir is None:
+            return Resolved("skip", href, None, "root-relative link: give --root-dir or --base-url")
+        return Resolved("file", os.path.normpath(os.path.join(opts.root_dir, path[1:])), fragment)
+    return Resolved("file", os.path.normpath(os.path.join(os.path.dirname(doc), path)), fragment)
+
+
+def _network(url: str, fragment: str | None) -> Resolved:
+    return Resolved("url", url_key(url) or url.partition("#")[0], fragment)
+
+
+def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -> PageLinks:
+    kind = kind or doc_kind(path) or "html"
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    return parse_document(data, kind, bare_urls=bare_urls)
+
+
+class LocalFiles:
+    """Checks links to local files on disk; anchors of linked documents parsed once, cached."""
+
+    def __init__(self, anchors: AnchorStore) -> None:
+        self.anchors = anchors
+
+    def _anchors_of(self, path: str) -> frozenset[str] | None:
+        known = self.anchors.get(path)
+        if known is None and doc_kind(path) and os.path.isfile(path):
+            try:
+                known = frozenset(read_document(path).anchors)
+            except InputError:
+                return None
+            self.anchors.put(path, known)
+        return known
+
+    def check(
+        self,
+        path: str,
+        sources: tuple[str, ...],
+        fragments: dict[str, tuple[str, ...]],
+        check_fragments: bool,
+    ) -> list[Result]:
+        shown = _display(path)
+        if not os.path.exists(path):
+            return [
+                Result(
+                    url=shown,
+                    error=R.MISSING_FILE,
+                    detail="no such file or directory",
+                    sources=sources,
+                )
+            ]
+        record = Result(url=shown, ok=True, outcome=R.OK, sources=sources)
+        if not check_fragments:
+            return [record]
+        return [record, *missing_fragments(record, fragments, self._anchors_of(path))]
+
+
+class DocumentRun:
+    """Check every link in local documents (and any further targets, e.g. URL lists).
+
+    A `ResultSource` like the Engine: iterate it once; `cancel()` stops it.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        options: Options,
+        doc: DocOptions,
+        more: Iterable[Target] = (),
+    ) -> None:
+        self.doc = doc
+        self.index = LinkIndex()  # network URLs
+        self.anchors = AnchorStore()
+        self._local: queue.SimpleQueue[Result] = queue.SimpleQueue()
+        checker = self._check if doc.check_fragments and not doc.offline else None
+        self.engine = Engine(self._targets(list(paths), more), options, checker=checker)
+        self.stats = self.engine.stats
+
+    def cancel(self) -> None:
+        self.engine.cancel()
+
+    # -- runs in the engine's feeder thread -----------------------------------------------
+    def _targets(self, paths: list[str], more: Iterable[Target]) -> Iterator[Target]:
+        files = LinkIndex()
+        skipped: dict[str, str] = {}
+        skipped_at = LinkIndex()
+        workers = min(8, os.cpu_count() or 1)
+        with ThreadPoolExecutor(workers, thread_name_prefix="urlsweep-parse") as pool:
+            parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls, self.doc.kind), paths)
+            for path, page in zip(paths, parsed, strict=True):
+                self.anchors.put(os.path.normpath(path), page.anchors)
+                for link in page.links:
+                    where = f"{_display(path)}:{link.line}"
+                    found = resolve(link.href, path, page.base, self.doc)
+                    if found is None:
+                        continue
+                    if found.kind == "url":
+                        self.index.add(found.target, where, found.fragment)
+                    elif found.kind == "file":
+                        files.add(found.target, where, found.fragment)
+                    else:
+                        skipped[found.target] = found.detail
+                        skipped_at.add(found.target, where)
+        local = LocalFiles(self.anchors)
+        for path in files.urls():
+            for r in local.check(
+                path, files.sources(path), files.fragments(path), self.doc.check_fragments
+            ):
+                self._local.put(r)
+        for href, detail in skipped.items():
+            self._local.put(
+                Result(url=href, outcome=R.SKIPPED, detail=detail, sources=skipped_at.sources(href))
+            )
+        for url in self.index.urls():
+            if self.doc.offline:
+                self._local.put(
+                    Result(
+                        url=url,
+                        outcome=R.SKIPPED,
+                        detail="network link not checked (--offline)",
+                        sources=self.index.sources(url),
+                    )
+                )
+            else:
+                yield Target(url)
+        for target in more:
+            if self.doc.offline:
+                self._local.put(
+                    Result(
+                        url=target.raw,
+                        outcome=R.SKIPPED,
+                        detail="network link not checked (--offline)",
+                        sources=(target.source,) if target.source else (),
+                    )
+                )
+            else:
+                yield target
+
+    # -- runs in engine workers -------------------------------------------------------------
+    def _check(
+        self,
+        transport: Transport,
+        raw: str,
+        url: str,
+        options: Options,
+        sources: tuple[str, ...],
+    ) -> Result:
+        if not self.index.fragments(raw):
+            return probe.check_one(transport, raw, url, options, sources)
+        return check_with_anchors(transport, raw, url, options, sources, self.anchors)
+
+    # -- the caller's thread --------------------------------------------------------------
+    def _drain(self) -> Iterator[Result]:
+        while True:
+            try:
+                yield self._local.get_nowait()
+            except queue.Empty:
+                return
+
+    def __iter__(self) -> Iterator[Result]:
+        for result in self.engine:
+            yield from self._drain()
+            record = with_sources(result, self.index)
+            yield record
+            if self.doc.check_fragments:
+                yield from missing_fragments(
+                    record, self.index.fragments(record.url), self.anchors.get(record.url)
+                )
+        yield from self._drain()
+
+
+def check_documents(
+    paths: str | Sequence[str],
+    *,
+    base_url: str | None = None,
+    root_dir: str | None = None,
+    offline: bool = False,
+    check_fragments: bool = False,
+    bare_urls: bool = False,
+    **options: object,
+) -> Iterator[Result]:
+    """Check every link in local HTML/Markdown files, directories or globs.
+
+    `options` are the keyword options of `urlsweep.check`. Raises InputError for a path that
+    cannot be read.
+    """
+    files = [f for p in ([paths] if isinstance(paths, str) else paths) for f in expand(p)]
+    doc = DocOptions(base_url, root_dir, offline, check_fragments, bare_urls)
+    return iter(DocumentRun(files, Options.from_kwargs(**options), doc))

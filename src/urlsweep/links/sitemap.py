@@ -1,0 +1,184 @@
+"""Sitemaps (sitemap.xml, .xml.gz, sitemap indexes), local or remote, parsed as they stream.
+
+The XML is fed to lxml's pull parser in chunks and every `<url>` element is dropped once
+read, so a 50 MB sitemap costs the memory of one entry, not of its tree.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.etree
+
+from urlsweep.inputs import InputError, Target
+from urlsweep.options import Options
+from urlsweep.probe.transport import Transport
+from urlsweep.urls import InvalidURL, normalise
+
+MAX_SITEMAP_BYTES = 256 * 1024 * 1024  # decoded; the protocol's limit is 50 MB
+MAX_NESTING = 3  # sitemap index -> sitemap -> ... ; deeper ones are ignored
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One `<loc>`: a page (`url`) or another sitemap (`sitemap`), and its line."""
+
+    kind: str
+    loc: str
+    line: int
+
+
+class SitemapParser:
+    """Feed bytes (gzip or plain XML, in any chunking), read entries as they complete."""
+
+    def __init__(self) -> None:
+        self._xml: Any = lxml.etree.XMLPullParser(
+            events=("end",), resolve_entities=False, no_network=True, huge_tree=False
+        )
+        self._gunzip: Any = None
+        self._started = False
+        self._size = 0
+        self.error: str | None = None
+
+    def feed(self, chunk: bytes) -> list[Entry]:
+        if self.error is not None or not chunk:
+            return []
+        if not self._started:
+            self._started = True
+            if chunk[:2] == b"\x1f\x8b":
+                self._gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if self._gunzip is not None:
+            chunk = self._gunzip.decompress(chunk, MAX_SITEMAP_BYTES - self._size)
+        self._size += len(chunk)
+        if self._size >= MAX_SITEMAP_BYTES:
+            self.error = f"larger than {MAX_SITEMAP_BYTES >> 20} MB"
+            return []
+        try:
+            self._xml.feed(chunk)
+            return self._events()
+        except lxml.etree.XMLSyntaxError as exc:
+            self.error = f"not a valid sitemap: {exc}"
+            return []
+
+    def close(self) -> list[Entry]:
+        if self.error is not None:
+            return []
+        try:
+            self._xml.close()
+            return self._events()
+        except lxml.etree.XMLSyntaxError as exc:
+            self.error = f"not a valid sitemap: {exc}"
+            return []
+
+    def _events(self) -> list[Entry]:
+        out = []
+        for _event, el in self._xml.read_events():
+            if not isinstance(el.tag, str):
+                continue
+            name = lxml.etree.QName(el).localname
+            if name not in ("url", "sitemap"):
+                continue
+            for child in el:
+                if isinstance(child.tag, str) and lxml.etree.QName(child).localname == "loc":
+                    loc = (child.text or "").strip()
+                    if loc:
+                        out.append(Entry(name, loc, child.sourceline or 0))
+                    break
+            # Drop what is read: the element and every finished sibling before it.
+            el.clear()
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+        return out
+
+
+def read_local(path: str) -> Iterator[Entry]:
+    """Entries of a local sitemap file, read in chunks."""
+    parser = SitemapParser()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                yield from parser.feed(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    yield from parser.close()
+    if parser.error:
+        raise InputError(f"{path}: {parser.error}")
+
+
+def fetch_remote(
+    transport: Transport, url: str, options: Options, on_entry: Callable[[Entry], None]
+) -> str | None:
+    """Stream the sitemap at `url` into `on_entry`; return why it failed, or None."""
+    current = url
+    for _ in range(options.max_redirects + 1):
+        parser = SitemapParser()
+
+        def sink(chunk: bytes, parser: SitemapParser = parser) -> None:
+            for entry in parser.feed(chunk):
+                on_entry(entry)
+
+        resp = transport.request(current, "GET", max_body=MAX_SITEMAP_BYTES, sink=sink)
+        if resp.error is not None:
+            return f"{resp.error}: {resp.detail}"
+        assert resp.status is not None
+        location = resp.header("location")
+        if 300 <= resp.status < 400 and location:
+            current = urljoin(current, location)
+            continue
+        if not 200 <= resp.status < 300:
+            return f"HTTP {resp.status}"
+        for entry in parser.close():
+            on_entry(entry)
+        return parser.error
+    return "too many redirects"
+
+
+def sitemap_targets(
+    inputs: list[str], options: Options, transport_factory: Callable[[], Transport]
+) -> Iterator[Target]:
+    """Targets for every page listed in the given sitemaps (paths or URLs), indexes followed.
+
+    Pages are yielded as they are parsed; nested sitemaps are visited after their index.
+    """
+    pending: list[tuple[str, str, int]] = []  # (sitemap, where it was listed, nesting)
+    for arg in inputs:
+        pending.append((arg, "", 0))
+    seen: set[str] = set()
+    transport: Transport | None = None
+    try:
+        while pending:
+            where_from, listed_at, depth = pending.pop(0)
+            if where_from in seen:
+                continue
+            seen.add(where_from)
+            entries: list[Entry] = []
+            if "://" in where_from:
+                if transport is None:
+                    transport = transport_factory()
+                try:
+                    url = normalise(where_from)
+                except InvalidURL as exc:
+                    yield Target(where_from, listed_at or None, f"bad sitemap URL: {exc}")
+                    continue
+                error = fetch_remote(transport, url, options, entries.append)
+                if error is not None:
+                    yield Target(where_from, listed_at or None, f"sitemap not readable: {error}")
+                stream: Iterable[Entry] = entries
+            else:
+                stream = read_local(where_from)
+            for e in stream:
+                src = where_from if "://" in where_from else f"{where_from}:{e.line}"
+                if e.kind == "url":
+                    yield Target(e.loc, src)
+                elif depth < MAX_NESTING:
+                    pending.append((e.loc, src, depth + 1))
+    finally:
+        if transport is not None:
+            transport.close()

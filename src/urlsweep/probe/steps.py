@@ -1,0 +1,190 @@
+"""Where one URL is checked: HEAD with GET fallback, redirects followed hop by hop.
+
+Every hop is a new request, so every hop passes the same gates: the host's limits (the
+transport's gate), the address policy (in the transport), and the credential rule:
+Authorization and cookies set by the user go only to the host the user named.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import Final
+from urllib.parse import urljoin
+
+from urlsweep import result as R
+from urlsweep.options import Options
+from urlsweep.probe.policy import policy_for
+from urlsweep.probe.transport import Request as Request
+from urlsweep.probe.transport import Response, Transport
+from urlsweep.result import Hop, Result
+from urlsweep.urls import InvalidURL, host_key, normalise, request_url, reserved_key
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# "Too many requests": asking again at once with GET would be rude; it is retried later.
+_NOT_ABOUT_METHOD: Final = frozenset({429})
+# Response headers that bot-protection layers add to the 403 pages they serve.
+BOT_MARKERS: Final = ("cf-mitigated", "x-amzn-waf-action", "x-datadome", "x-sucuri-block")
+
+
+def _fallback_to_get(resp: Response) -> bool:
+    """HEAD is cheap but often badly served: retry with GET when its answer is suspect."""
+    if resp.error is not None:
+        return resp.error == R.PROTOCOL
+    return resp.status is not None and resp.status >= 400 and resp.status not in _NOT_ABOUT_METHOD
+
+
+def _fetch(
+    url: str,
+    options: Options,
+    max_body: int,
+    headers: list[str],
+    credentials: bool,
+    host: str,
+) -> Generator[Request, Response, tuple[Response, str]]:
+    """One hop: the response and the method that produced it (GET whenever a body is wanted)."""
+    target = request_url(url)
+    if options.method == "get" or max_body > 0:
+        return (yield Request(target, "GET", max_body, headers, credentials, host)), "GET"
+    resp = yield Request(target, "HEAD", 0, headers, credentials, host)
+    if _fallback_to_get(resp):
+        return (yield Request(target, "GET", 0, headers, credentials, host)), "GET"
+    return resp, "HEAD"
+
+
+def outcome(status: int, resp: Response, accepted: bool) -> tuple[str, str]:
+    """(outcome, detail) for a final answer: ok, broken, or unverifiable when it says nothing."""
+    if accepted:
+        return R.OK, ""
+    if status == 429:
+        return R.UNVERIFIABLE, "HTTP 429: rate limited"
+    if status == 999:
+        return R.UNVERIFIABLE, "HTTP 999: request refused as automated"
+    if status == 403:
+        marker = next((m for m in BOT_MARKERS if resp.header(m) is not None), None)
+        if marker is not None:
+            return R.UNVERIFIABLE, f"HTTP 403 from bot protection ({marker})"
+    return R.BROKEN, f"HTTP {status}"
+
+
+def check_one(
+    transport: Transport,
+    raw: str,
+    url: str,
+    options: Options,
+    sources: tuple[str, ...] = (),
+) -> Result:
+    """Check the already normalised `url` (given by the user as `raw`) and build its record."""
+    return walk(transport, raw, url, options, sources)[0]
+
+
+def walk(
+    transport: Transport,
+    raw: str,
+    url: str,
+    options: Options,
+    sources: tuple[str, ...] = (),
+    max_body: int = 0,
+) -> tuple[Result, Response | None]:
+    """Follow `url` hop by hop to its final answer: the record, and the last response
+    (with up to `max_body` bytes of body, for callers that read pages). One attempt: the
+    engine decides about retries. Each request is sent by `transport`, in this thread."""
+    gen = steps(raw, url, options, sources, max_body)
+    try:
+        req = next(gen)
+        while True:
+            req = gen.send(transport.send(req))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def steps(
+    raw: str,
+    url: str,
+    options: Options,
+    sources: tuple[str, ...] = (),
+    max_body: int = 0,
+    host: str | None = None,
+) -> Generator[Request, Response, tuple[Result, Response | None]]:
+    """The check of one URL as a generator: it yields each `Request` it needs sent, is sent
+    the `Response`, and returns what `walk` returns. Written once, driven either by `walk`
+    (one blocking request at a time) or by `multi.Driver` (many URLs per thread). `host`
+    is `host_key(url)` when the caller has it already."""
+    policy = policy_for(options)
+    started = time.monotonic()
+    hops: list[Hop] = []
+    current = url
+    origin = host or host_key(url)
+    resp: Response | None = None
+    method: str | None = None
+
+    def done(**fields: object) -> tuple[Result, Response | None]:
+        record = Result(
+            url=raw,
+            final_url=current,
+            redirects=tuple(hops),
+            method=method,
+            elapsed_ms=round((time.monotonic() - started) * 1000.0, 1),
+            attempts=1,
+            ip=resp.ip if resp is not None else None,
+            sources=sources,
+            **fields,  # type: ignore[arg-type]
+        )
+        return record, resp
+
+    for _ in range(options.max_redirects + 1):
+        key = origin if current == url else host_key(current)
+        if reserved_key(key):
+            return done(error=R.DNS, detail="reserved name under .invalid never resolves")
+        same_host = key == origin
+        headers = [f"{k}: {v}" for k, v in policy.host(key).headers]
+        auth = policy.authorization(current) if same_host else None
+        if auth is not None:
+            headers.append(f"Authorization: {auth}")
+        resp, method = yield from _fetch(current, options, max_body, headers, same_host, key)
+        if resp.error is not None:
+            if resp.error == R.BLOCKED:
+                return done(error=R.BLOCKED, outcome=R.SKIPPED, detail=resp.detail)
+            return done(error=resp.error, detail=resp.detail)
+        status = resp.status
+        assert status is not None
+        location = resp.header("location") if status in REDIRECT_STATUSES else None
+        if location:
+            try:
+                target = normalise(urljoin(request_url(current), location))
+            except InvalidURL as exc:
+                hops.append(Hop(current, status))
+                return done(
+                    status=status, error=exc.error, detail=f"redirect to {location!r}: {exc}"
+                )
+            if "#" not in target and "#" in current:
+                target += "#" + current.split("#", 1)[1]
+            hops.append(Hop(current, status))
+            current = target
+            continue
+        verdict, detail = outcome(status, resp, status in policy.host(key).accept)
+        return done(status=status, ok=verdict == R.OK, outcome=verdict, detail=detail)
+    last = hops[-1].status if hops else None
+    return done(
+        status=last,
+        error=R.TOO_MANY_REDIRECTS,
+        detail=f"more than {options.max_redirects} redirects",
+    )
+
+
+def invalid(raw: str, exc: InvalidURL, sources: tuple[str, ...] = ()) -> Result:
+    """The record for an input line that is not a checkable URL."""
+    outcome = R.SKIPPED if exc.error == R.UNSUPPORTED_SCHEME else R.BROKEN
+    return Result(url=raw, error=exc.error, detail=str(exc), sources=sources, outcome=outcome)
+
+
+def excluded(raw: str, url: str, reason: str, sources: tuple[str, ...] = ()) -> Result:
+    """The record for a URL the policy leaves out (--include/--exclude/--scheme)."""
+    return Result(
+        url=raw,
+        final_url=url,
+        error=R.EXCLUDED,
+        outcome=R.SKIPPED,
+        detail=reason,
+        sources=sources,
+    )
