@@ -1,4 +1,4 @@
-"""Shared fixtures: loopback HTTP/HTTPS/raw TCP servers (see servers.py)."""
+"""Shared fixtures: loopback HTTP/HTTPS/raw TCP servers (see support/)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ _TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-from servers import RawHandler, RawServer, TestHTTPServer, TLSMaterial, make_tls  # noqa: E402
+from support.http import TestHTTPServer  # noqa: E402
+from support.raw import RawHandler, RawServer  # noqa: E402
+from support.tls import TLSMaterial, make_tls  # noqa: E402
 
 _PROXY_VARS = (
     "http_proxy",

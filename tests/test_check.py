@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-import servers
 import urlsweep
+from support import raw as raw_srv
 from urlsweep import Result
 
 
@@ -125,7 +125,7 @@ def test_redirect_to_invalid_host_is_dns(http_server: Any) -> None:
 
 
 def test_total_deadline_beats_header_dribble(raw_server_factory: Any) -> None:
-    srv = raw_server_factory(servers.dribble_headers)
+    srv = raw_server_factory(raw_srv.dribble_headers)
     started = time.monotonic()
     r = check1(srv.base_url + "/", timeout=1.5, retries=0)  # retries: test_polite_retry.py
     took = time.monotonic() - started
@@ -135,14 +135,14 @@ def test_total_deadline_beats_header_dribble(raw_server_factory: Any) -> None:
 
 
 def test_hanging_server_times_out(raw_server_factory: Any) -> None:
-    r = check1(raw_server_factory(servers.hang).base_url + "/", timeout=0.5)
+    r = check1(raw_server_factory(raw_srv.hang).base_url + "/", timeout=0.5)
     assert r.error == "timeout"
 
 
 def test_headers_then_silence_is_ok_for_get(raw_server_factory: Any) -> None:
     # The status is known from the headers; a body that never comes must not matter.
     r = check1(
-        raw_server_factory(servers.headers_then_hang).base_url + "/", method="get", timeout=3
+        raw_server_factory(raw_srv.headers_then_hang).base_url + "/", method="get", timeout=3
     )
     assert r.status == 200 and r.ok
 
@@ -156,18 +156,18 @@ def test_bodies_are_never_downloaded(http_server: Any, path: str) -> None:
 
 
 def test_connection_reset_is_protocol(raw_server_factory: Any) -> None:
-    r = check1(raw_server_factory(servers.reset_connection).base_url + "/")
+    r = check1(raw_server_factory(raw_srv.reset_connection).base_url + "/")
     assert r.error == "protocol" and r.status is None
     assert r.detail
 
 
 def test_close_without_reply_is_protocol(raw_server_factory: Any) -> None:
-    r = check1(raw_server_factory(servers.close_without_reply).base_url + "/")
+    r = check1(raw_server_factory(raw_srv.close_without_reply).base_url + "/")
     assert r.error == "protocol"
 
 
 def test_non_http_answer_is_protocol(raw_server_factory: Any) -> None:
-    r = check1(raw_server_factory(servers.garbage_reply).base_url + "/")
+    r = check1(raw_server_factory(raw_srv.garbage_reply).base_url + "/")
     assert r.error == "protocol"
 
 

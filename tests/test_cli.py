@@ -259,13 +259,13 @@ def test_sigint_flushes_finished_records_and_exits_130(tmp_path: Path, http_serv
 def test_second_sigint_exits_at_once(tmp_path: Path, raw_server_factory: Any) -> None:
     import threading
 
-    import servers
+    from support import raw as raw_srv
 
     arrived = threading.Event()
 
     def hang_and_tell(conn: Any) -> None:
         arrived.set()
-        servers.hang(conn)
+        raw_srv.hang(conn)
 
     srv = raw_server_factory(hang_and_tell)
     out = tmp_path / "out.jsonl"
@@ -367,12 +367,12 @@ def test_second_sigint_while_the_summary_prints_exits_130(
 ) -> None:
     import threading
 
-    import servers
+    from support import net as net_srv
 
     arrived, release = threading.Event(), threading.Event()
 
     def answer_when_released(conn: Any) -> None:
-        servers.read_request_head(conn)
+        net_srv.read_request_head(conn)
         arrived.set()
         release.wait(30)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")

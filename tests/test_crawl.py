@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import sites
 import urlsweep
+from support import sites
 from urlsweep import Result
 from urlsweep.links.crawl import Crawler, CrawlOptions
 from urlsweep.options import Options

@@ -21,7 +21,7 @@ import distributed
 import pytest
 
 import urlsweep
-from servers import TestHTTPServer
+from support.http import TestHTTPServer
 from urlsweep.engine.source import SourceError
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import OptionError, Options

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-import sites
+from support import sites
 
 CMD = [sys.executable, "-m", "urlsweep"]
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"

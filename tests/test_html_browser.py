@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from store_helpers import XSS, sample_store
+from support.store_helpers import XSS, sample_store
 from urlsweep.cli.main import main
 from urlsweep.result import Result
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 import urlsweep
-from polite_util import Gauge, check_all, starts
+from support.polite_util import Gauge, check_all, starts
 from urlsweep.engine import pipeline as engine
 from urlsweep.inputs import Target
 from urlsweep.options import HostRule, Options

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ServerFactory
-from polite_util import Gauge
-from servers import TestHTTPServer
+from support.http import TestHTTPServer
+from support.polite_util import Gauge
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
 from urlsweep.scale.local import (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import urlsweep
-from polite_util import Gauge, check_all, max_overlap, starts
+from support.polite_util import Gauge, check_all, max_overlap, starts
 from urlsweep.engine.scheduler import Scheduler
 from urlsweep.options import HostRule, Options
 from urlsweep.probe.policy import Policy

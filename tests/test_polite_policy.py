@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-import servers
-from polite_util import check_all
+from support import http as http_srv
+from support.polite_util import check_all
 from urlsweep.probe.policy import address_kind
 
 
@@ -89,7 +89,7 @@ def test_include_exclude_and_scheme_skip_without_requests(http_server: Any) -> N
 
 
 def test_outcomes_separate_broken_from_unverifiable(http_server: Any) -> None:
-    http_server.route("/linkedin", lambda h: servers.reply(h, 999, "denied\n"))
+    http_server.route("/linkedin", lambda h: http_srv.reply(h, 999, "denied\n"))
     base = http_server.base_url
     bot = f"{base}/status/403?header=cf-mitigated:challenge"
     urls = [bot, f"{base}/status/403", f"{base}/linkedin", f"{base}/status/429", f"{base}/ok"]
@@ -126,7 +126,7 @@ def test_credentials_never_cross_to_another_host(server_factory: Any) -> None:
 
 def test_cookies_are_kept_per_run_only_when_asked(http_server: Any) -> None:
     def set_cookie(h: Any) -> None:
-        servers.reply(h, 200, "set\n", [("Set-Cookie", "sid=42; Path=/")])
+        http_srv.reply(h, 200, "set\n", [("Set-Cookie", "sid=42; Path=/")])
 
     http_server.route("/login", set_cookie)
     urls = [http_server.url("/login"), http_server.url("/ok")]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from polite_util import check_all, scripted, starts
+from support.polite_util import check_all, scripted, starts
 from urlsweep import Engine, Options, Target
 from urlsweep.probe import retry
 

@@ -12,8 +12,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import sites
-from servers import reply
+from support import sites
+from support.http import reply
 
 CMD = [sys.executable, "-m", "urlsweep"]
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")

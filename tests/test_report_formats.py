@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from servers import TestHTTPServer
-from store_helpers import FORMULAS, XSS, log_server, sample_store, urlsweep
+from support.http import TestHTTPServer
+from support.store_helpers import FORMULAS, XSS, log_server, sample_store, urlsweep
 from urlsweep.cli.main import main
 from urlsweep.result import FIELDS, Result
 

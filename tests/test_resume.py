@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from servers import TestHTTPServer
-from store_helpers import CMD, cli, env, log_server, paths, settle, urlsweep
+from support.http import TestHTTPServer
+from support.store_helpers import CMD, cli, env, log_server, paths, settle, urlsweep
 
 N = 2000
 WORKERS = 50

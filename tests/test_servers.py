@@ -17,19 +17,18 @@ from urllib.parse import quote
 
 import pytest
 
-from servers import (
+from support.bodies import _zeros_crc32
+from support.http import TestHTTPServer, reply
+from support.raw import (
     RawServer,
-    TestHTTPServer,
-    TLSMaterial,
-    _zeros_crc32,
     close_without_reply,
     dribble_headers,
     garbage_reply,
     hang,
     headers_then_hang,
-    reply,
     reset_connection,
 )
+from support.tls import TLSMaterial
 
 ServerFactory = Callable[..., TestHTTPServer]
 RawServerFactory = Callable[..., RawServer]

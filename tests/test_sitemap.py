@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import sites
+from support import sites
 from urlsweep.links.sitemap import SitemapParser, read_local
 
 

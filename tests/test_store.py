@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import urlsweep
-from servers import TestHTTPServer
-from store_helpers import log_server, record_run
+from support.http import TestHTTPServer
+from support.store_helpers import log_server, record_run
 from urlsweep.inputs import Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Hop, Result

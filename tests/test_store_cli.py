@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from servers import TestHTTPServer
-from store_helpers import cli, flip, log_server, paths, urlsweep
+from support.http import TestHTTPServer
+from support.store_helpers import cli, flip, log_server, paths, urlsweep
 
 
 @pytest.fixture(scope="module")

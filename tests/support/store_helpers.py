@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from servers import TestHTTPServer, reply
+from support.http import TestHTTPServer, reply
 
 CMD = [sys.executable, "-m", "urlsweep"]
 

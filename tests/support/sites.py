@@ -8,7 +8,7 @@ import gzip
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
-from servers import TestHTTPServer, reply
+from support.http import TestHTTPServer, reply
 
 Route = tuple[int, dict[str, str], bytes]
 

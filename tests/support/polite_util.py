@@ -6,8 +6,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import servers
 import urlsweep
+from support import http as http_srv
 from urlsweep import Result
 
 Answer = tuple[int, Sequence[tuple[str, str]]]
@@ -21,7 +21,7 @@ def scripted(server: Any, path: str, answers: Iterable[Answer], then: Answer = (
     def handler(h: Any) -> None:
         with lock:
             status, headers = pending.pop(0) if pending else then
-        servers.reply(h, status, f"status {status}\n", headers)
+        http_srv.reply(h, status, f"status {status}\n", headers)
 
     server.route(path, handler)
 
@@ -80,7 +80,7 @@ class Gauge:
         finally:
             with self.lock:
                 self.current -= 1
-        servers.reply(h, 200, "slow\n")
+        http_srv.reply(h, 200, "slow\n")
 
     def urls(self, n: int) -> list[str]:
         return [f"{self.url}?i={i}" for i in range(n)]

@@ -1,0 +1,1 @@
+"""Loopback servers and helpers shared by the tests, one module per server kind."""
