@@ -273,7 +273,8 @@ def test_cli_output_matches_a_local_run(
     lines += [http_server.url("/status/404"), "not a url", http_server.url("/ok?i=3")]
     url_file = tmp_path / "urls.txt"
     url_file.write_text("\n".join(lines) + "\n")
-    address = client.scheduler.address
+    assert client.scheduler is not None
+    address = str(client.scheduler.address)
 
     remote = run_cli("check", str(url_file), "--dask", address, "-f", "jsonl")
     local = run_cli("check", str(url_file), "-f", "jsonl")

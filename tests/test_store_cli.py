@@ -52,7 +52,9 @@ def test_store_is_on_by_default_in_cwd(tmp_path: Path, server: TestHTTPServer) -
 def test_no_store(tmp_path: Path, server: TestHTTPServer, how: str) -> None:
     args = ["--no-store"] if how == "flag" else []
     extra = {"URLSWEEP_NO_STORE": "1"} if how == "env" else {}
-    p = urlsweep("check", "--no-progress", *args, f"{server.base_url}/ok", cwd=tmp_path, **extra)
+    p = urlsweep(
+        "check", "--no-progress", *args, f"{server.base_url}/ok", cwd=tmp_path, env_extra=extra
+    )
     assert p.returncode == 0, p.stderr
     assert not (tmp_path / ".urlsweep").exists()
     assert "stored as" not in p.stderr
@@ -60,7 +62,9 @@ def test_no_store(tmp_path: Path, server: TestHTTPServer, how: str) -> None:
 
 def test_store_env_var_and_option(tmp_path: Path, server: TestHTTPServer) -> None:
     env_db = tmp_path / "env.db"
-    p = urlsweep("check", "--no-progress", f"{server.base_url}/ok", URLSWEEP_STORE=str(env_db))
+    p = urlsweep(
+        "check", "--no-progress", f"{server.base_url}/ok", env_extra={"URLSWEEP_STORE": str(env_db)}
+    )
     assert p.returncode == 0 and env_db.is_file()
     opt_db = tmp_path / "sub" / "opt.db"
     p = urlsweep(
@@ -69,7 +73,7 @@ def test_store_env_var_and_option(tmp_path: Path, server: TestHTTPServer) -> Non
         "--store",
         opt_db,
         f"{server.base_url}/ok",
-        URLSWEEP_STORE=str(env_db),
+        env_extra={"URLSWEEP_STORE": str(env_db)},
     )
     assert p.returncode == 0 and opt_db.is_file()
     assert json.loads(cli("runs", "-f", "json", URLSWEEP_STORE=str(env_db)).stdout)[0]["id"] == 1
@@ -149,7 +153,8 @@ def test_fail_after_and_report_changes(tmp_path: Path, server: TestHTTPServer) -
     def report(*args: str | Path) -> dict[str, Any]:
         p = cli("report", "--store", db, "-f", "json", *args)
         assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout)
+        doc: dict[str, Any] = json.loads(p.stdout)
+        return doc
 
     r3, r4 = report("3"), report()
     assert r3["summary"]["changes"] == {"newly_broken": [flaky, gone], "newly_fixed": []}

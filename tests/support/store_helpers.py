@@ -69,7 +69,10 @@ def cli(*args: str | Path, **env_extra: str) -> subprocess.CompletedProcess[str]
 
 
 def urlsweep(
-    *args: str | Path, cwd: Path | None = None, timeout: float = 60, **env_extra: str
+    *args: str | Path,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    env_extra: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CMD, *map(str, args)],
@@ -77,7 +80,7 @@ def urlsweep(
         text=True,
         timeout=timeout,
         cwd=cwd,
-        env=env(**env_extra),
+        env=env(**(env_extra or {})),
         stdin=subprocess.DEVNULL,
     )
 
