@@ -18,16 +18,10 @@ from urlsweep.inputs import Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Hop, Result
 from urlsweep.store.cachepolicy import ResultFilter, parse_duration
-from urlsweep.store.db import (
-    INTERRUPTED,
-    RUNNING,
-    Recorder,
-    Store,
-    StoreError,
-    result_key,
-    target_key,
-    url_key,
-)
+from urlsweep.store.db import Store, StoreError
+from urlsweep.store.keys import result_key, target_key, url_key
+from urlsweep.store.recorder import Recorder
+from urlsweep.store.runs import INTERRUPTED, RUNNING
 from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
 

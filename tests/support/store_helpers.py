@@ -203,7 +203,7 @@ def sample_store(path: Path) -> list[Any]:
 def record_run(store: Any, results: list[Any], inputs: tuple[str, ...] = ("u",)) -> int:
     """Store `results` as one complete run over `inputs`; returns its id."""
     from urlsweep.options import Options
-    from urlsweep.store.db import Recorder
+    from urlsweep.store.recorder import Recorder
     from urlsweep.summary import Summary
 
     run = store.begin_run(inputs, Options())

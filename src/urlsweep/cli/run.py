@@ -16,7 +16,7 @@ from urlsweep.options import OptionError, Options
 if TYPE_CHECKING:
     from urlsweep.engine.source import ResultSource
     from urlsweep.inputs import Target
-    from urlsweep.store.db import Recorder
+    from urlsweep.store.recorder import Recorder
 
 
 def dask_engine(

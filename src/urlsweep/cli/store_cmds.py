@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from urlsweep.inputs import Target
     from urlsweep.options import Options
     from urlsweep.store.cachepolicy import CachePolicy, ResultFilter
-    from urlsweep.store.db import Recorder, Run, Store
+    from urlsweep.store.db import Store
+    from urlsweep.store.recorder import Recorder
     from urlsweep.store.reuse import Reuse
+    from urlsweep.store.runs import Run
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -216,7 +218,8 @@ def stored_run(
         yield StoredRun()
         return
 
-    from urlsweep.store.db import Recorder, Store, StoreError
+    from urlsweep.store.db import Store, StoreError
+    from urlsweep.store.recorder import Recorder
     from urlsweep.store.reuse import Reuse
 
     path = args.path or _default_path()
@@ -239,7 +242,8 @@ def stored_run(
             say(f"resuming run {run.id}: {done} URLs already checked", quiet=quiet)
         else:
             if args.resume:
-                say("nothing to resume: starting a new run", quiet=quiet)
+                why = why_not_resumed(store, inputs, options)
+                say(f"nothing to resume: starting a new run{why}", quiet=quiet)
             run = store.begin_run(inputs, options)
         recorder = Recorder(store, run)
         reuse = None
@@ -260,6 +264,37 @@ def stored_run(
         if reuse is not None and reuse.cache_hits:
             say(f"{reuse.cache_hits} results reused from the cache", quiet=quiet)
         say(f"stored as run {run.id} in {path}", quiet=quiet)
+
+
+def why_not_resumed(store: Store, inputs: Sequence[str], options: Options) -> str:
+    """What differs from the interrupted run that --resume did not continue."""
+    from urlsweep.store.keys import Identity, input_names, profile_dict
+
+    other = store.unfinished()
+    if other is None:
+        return " (no interrupted run in the store)"
+    if Identity.of(inputs, options).fingerprint == other.fingerprint:
+        return ""  # a later run over the same inputs completed
+    differs = []
+    names = input_names(inputs)
+    if names != other.inputs:
+        differs.append(f"inputs {_listed(other.inputs)} (now {_listed(names)})")
+    now = profile_dict(options)
+    for key, value in now.items():
+        then = other.options.get(key)
+        if key != "secrets" and then != value:
+            differs.append(f"{key} {_shown(then)} (now {_shown(value)})")
+    if not differs:
+        differs.append("other secret header values or passwords")
+    return f" (interrupted run {other.id} differs: " + "; ".join(differs) + ")"
+
+
+def _listed(inputs: Sequence[str]) -> str:
+    return " ".join(os.path.relpath(i) if os.path.isabs(i) else i for i in inputs) or "none"
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def say(message: str, *, quiet: bool) -> None:
@@ -374,7 +409,7 @@ def history(url: str, store: str | None, limit: int, fmt: str) -> None:
     from rich.text import Text
 
     from urlsweep.reports.text import _STYLE, status_text
-    from urlsweep.store.db import url_key
+    from urlsweep.store.keys import url_key
 
     with open_store(store) as db:
         rows = db.history(url_key(url), limit)
@@ -428,6 +463,8 @@ def runs(store: str | None, limit: int, fmt: str) -> None:
 
     with open_store(store) as db:
         found = db.runs(limit)
+        size = db.size()
+        total = db.run_count()
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() | {"counts": r.counts} for r in found], indent=1))
         return
@@ -439,13 +476,19 @@ def runs(store: str | None, limit: int, fmt: str) -> None:
         table.add_row(
             str(r.id),
             when(r.started),
-            r.state,
+            r.shown_state,
             str(counts.get("total", "")),
             str(counts.get("not_ok", "")),
             f"{r.elapsed:.1f} s",
             " ".join(os.path.relpath(i) if os.path.isabs(i) else i for i in r.inputs),
         )
-    Console(highlight=False, soft_wrap=True).print(table)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    console.print(f"{total} runs, {megabytes(size)} in {db.path}", markup=False)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 COMMANDS = (report, history, runs)

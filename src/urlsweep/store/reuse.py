@@ -22,7 +22,9 @@ from urlsweep.engine.stats import Stats
 from urlsweep.inputs import Target
 from urlsweep.result import INVALID_URL, SKIPPED, TOLERATED, Result
 from urlsweep.store.cachepolicy import CachePolicy
-from urlsweep.store.db import Recorder, Store, Stored, result_key, target_key
+from urlsweep.store.db import Store, Stored
+from urlsweep.store.keys import result_key, target_key
+from urlsweep.store.recorder import Recorder
 
 if TYPE_CHECKING:
     from urlsweep.engine.pipeline import ResultSource

@@ -1,0 +1,200 @@
+"""The store file itself: private modes, another application's database left alone, runs
+that died shown as interrupted, what --resume says when it cannot resume, secrets in keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.http import TestHTTPServer
+from support.store_helpers import CMD, cli, env, log_server, paths, urlsweep
+from urlsweep.options import Options
+from urlsweep.store.db import Store
+from urlsweep.store.keys import Identity
+from urlsweep.store.recorder import Heartbeat
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[TestHTTPServer]:
+    with log_server() as s:
+        yield s
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_another_applications_database_is_refused_and_left_alone(
+    tmp_path: Path, server: TestHTTPServer
+) -> None:
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        con.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    con.close()
+    before = digest(other)
+    url = f"{server.base_url}/ok"
+    for args in (("check", "--no-progress", url), ("runs",), ("report",), ("history", url)):
+        p = urlsweep(*args, "--store", other)
+        assert p.returncode == 2, (args, p.stderr)
+        assert len(p.stderr.splitlines()) == 1 and "another application" in p.stderr
+        assert "Traceback" not in p.stderr
+    assert digest(other) == before
+    assert not Path(f"{other}-wal").exists() and not Path(f"{other}-shm").exists()
+    with sqlite3.connect(f"file:{other}?mode=ro", uri=True) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        names = [n for (n,) in con.execute("SELECT name FROM sqlite_master")]
+    assert names == ["notes"]
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o277])
+def test_store_file_and_folder_are_private_whatever_the_umask(
+    tmp_path: Path, server: TestHTTPServer, umask: int
+) -> None:
+    url = f"{server.base_url}/ok"
+    p = subprocess.run(
+        [*CMD, "check", "--no-progress", url],
+        cwd=tmp_path,
+        env=env(),
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(umask) and None,
+        timeout=60,
+    )
+    assert p.returncode == 0, p.stderr
+    folder = tmp_path / ".urlsweep"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    db = folder / "results.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    nested = tmp_path / "a" / "b" / "s.db"
+    p = subprocess.run(
+        [*CMD, "check", "--no-progress", "--store", str(nested), url],
+        env=env(),
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(umask) and None,
+        timeout=60,
+    )
+    assert p.returncode == 0, p.stderr
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
+    for f in (nested, Path(f"{nested}-wal"), Path(f"{nested}-shm")):
+        if f.exists():
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_profile_keys_on_a_digest_of_secret_values() -> None:
+    a = Options(headers=(("Authorization", "Bearer one"),))
+    b = Options(headers=(("Authorization", "Bearer two"),))
+    assert Identity.of(["u"], a).profile == Identity.of(["u"], a).profile
+    assert Identity.of(["u"], a).profile != Identity.of(["u"], b).profile
+    assert Identity.of(["u"], a).fingerprint != Identity.of(["u"], b).fingerprint
+    c = Options(headers=(("X-Api-Key", "k1"),))
+    d = Options(headers=(("X-Api-Key", "k2"),))
+    assert Identity.of(["u"], c).profile != Identity.of(["u"], d).profile
+
+
+def test_cache_is_not_shared_between_credentials(tmp_path: Path, server: TestHTTPServer) -> None:
+    db = tmp_path / "s.db"
+    url = f"{server.base_url}/ok?secret"
+    base = ("check", "--no-progress", "--store", db, "--cache-max-age", "1h", url)
+    assert urlsweep(*base, "-H", "Authorization: Bearer one").returncode == 0
+    server.clear()
+    assert urlsweep(*base, "-H", "Authorization: Bearer one").returncode == 0
+    assert paths(server) == {}  # the same credential: reused
+    p = urlsweep(*base, "-H", "Authorization: Bearer two")
+    assert p.returncode == 0
+    assert paths(server) == {"/ok?secret": 1}  # another credential: checked again
+    wal = Path(f"{db}-wal")
+    text = db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert b"Bearer" not in text or b"***" in text
+    assert b"Bearer one" not in text and b"Bearer two" not in text
+
+
+def _fake_run(db: Path, *, pid: int | None, host: str, updated: float) -> int:
+    with Store(db) as store:
+        run = store.begin_run(("u.txt",), Options())
+        store.db.execute(
+            "UPDATE runs SET pid = ?, host = ?, updated = ? WHERE id = ?",
+            (pid, host, updated, run.id),
+        )
+        return run.id
+
+
+def _states(db: Path) -> dict[int, str]:
+    p = cli("runs", "--store", db, "-f", "json")
+    return {r["id"]: r["state"] for r in json.loads(p.stdout)}
+
+
+def test_runs_lists_dead_runs_as_interrupted(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        live = _fake_run(db, pid=sleeper.pid, host=socket.gethostname(), updated=time.time())
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        killed = _fake_run(db, pid=dead.pid, host=socket.gethostname(), updated=time.time())
+        far_live = _fake_run(db, pid=1, host="elsewhere.invalid", updated=time.time())
+        far_dead = _fake_run(db, pid=1, host="elsewhere.invalid", updated=time.time() - 3600)
+        assert _states(db) == {
+            live: "running",
+            killed: "interrupted",
+            far_live: "running",
+            far_dead: "interrupted",
+        }
+        text = cli("runs", "--store", db).stdout
+        assert "interrupted" in text and "4 runs" in text and "kB in" in text
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert _states(db)[live] == "interrupted"
+
+
+def test_heartbeat_is_written_while_a_run_goes_on(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        run = store.begin_run(("u.txt",), Options())
+        store.db.execute("UPDATE runs SET updated = 0 WHERE id = ?", (run.id,))
+        beat = Heartbeat(db, run.id, every=0.02)
+        beat.start()
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if store.db.execute("SELECT updated FROM runs").fetchone()[0] > 0:
+                    break
+                time.sleep(0.02)
+        finally:
+            beat.stop()
+        assert store.db.execute("SELECT updated FROM runs").fetchone()[0] > time.time() - 60
+
+
+def test_resume_says_what_differs_from_the_interrupted_run(
+    tmp_path: Path, server: TestHTTPServer
+) -> None:
+    db = tmp_path / "s.db"
+    a = tmp_path / "a.txt"
+    a.write_text(f"{server.base_url}/ok\n")
+    b = tmp_path / "b.txt"
+    b.write_text(f"{server.base_url}/ok\n")
+    with Store(db) as store:
+        run = store.begin_run((str(a),), Options())
+        store.db.execute("UPDATE runs SET state = 'interrupted' WHERE id = ?", (run.id,))
+    base = ("check", "--no-progress", "--store", db, "--resume")
+    p = urlsweep(*base, b)
+    assert p.returncode == 0
+    assert "nothing to resume: starting a new run (interrupted run 1 differs: inputs" in p.stderr
+    assert "a.txt" in p.stderr and "b.txt" in p.stderr
+    p = urlsweep(*base, a, "-m", "get")
+    assert 'method "head" (now "get")' in p.stderr and "interrupted run 1" in p.stderr
+    p = urlsweep(*base, a)  # the same inputs and options: resumed
+    assert "resuming run 1" in p.stderr
