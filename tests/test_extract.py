@@ -23,7 +23,7 @@ def test_html_links_of_every_kind_with_lines() -> None:
     )
     assert page.base == "/docs/"
     assert page.links == [
-        Link("s.css", 4, "link"),
+        Link("s.css", 4, "link-resource"),
         Link("app.js", 5, "script"),
         Link("x.html", 7, "a", nofollow=True),
         Link("a.png", 8, "img"),

@@ -106,15 +106,7 @@ def plan_run(
         bad = [u for u in inputs if "://" not in u]
         if bad:
             raise InputError(f"{bad[0]}: crawl starts from URLs (http:// or https://)")
-        c = args.crawl
-        crawl = CrawlOptions(
-            depth=c.get("depth"),
-            follow_hosts=tuple(c.get("follow_hosts") or ()),
-            robots=not c.get("ignore_robots", False),
-            max_pages=c.get("max_pages"),
-            sitemap=not c.get("no_sitemap", False),
-            check_fragments=args.check_fragments,
-        )
+        crawl = CrawlOptions.from_command(args.crawl, args.check_fragments)
         return Crawler(list(inputs), options, crawl), True
     plan = split_inputs(inputs, args.input_type)
     if args.extract:

@@ -404,8 +404,7 @@ crawl_command = ConfigCommand(
             "0: read the start pages only).",
         ),
         click.Option(
-            ["--follow-host"],
-            "follow_hosts",
+            ["--follow-host", "follow_hosts"],
             multiple=True,
             metavar="HOST",
             help="Also crawl this host (name, or name:port); repeatable.",

@@ -13,20 +13,21 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
 from urlsweep.inputs import Target
 from urlsweep.links.extract import Link
-from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
+from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
 from urlsweep.links.pages import check_with_anchors, fetch_page
+from urlsweep.links.resolve import resolve_url
 from urlsweep.links.robots import Robots
 from urlsweep.links.sitemap import MAX_NESTING, Entry, fetch_remote
-from urlsweep.options import Options
+from urlsweep.options import OptionError, Options
 from urlsweep.probe import steps as probe
 from urlsweep.probe.transport import Transport
 from urlsweep.result import Result
@@ -87,26 +88,6 @@ _NOT_PAGES = frozenset(
 )
 
 
-@lru_cache(maxsize=4096)
-def _origin(base: str) -> str:
-    parts = urlsplit(base)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def resolve_link(base: str, href: str) -> tuple[str, str | None] | None:
-    """(url to check, fragment or None) for `href` found on a page whose base is `base`."""
-    href = href.strip()
-    if href.startswith("/") and not href.startswith("//") and "/." not in href:
-        absolute = _origin(base) + href  # root-relative: the common case, no urljoin
-    else:
-        absolute = urljoin(base, href)
-    absolute, sep, fragment = absolute.partition("#")
-    key = url_key(absolute)
-    if key is None:
-        return None
-    return key, (fragment if sep else None)
-
-
 @dataclass(frozen=True, slots=True)
 class CrawlOptions:
     depth: int | None = None  # None: unlimited; 0: only the start pages are read
@@ -116,20 +97,95 @@ class CrawlOptions:
     sitemap: bool = True  # seed from the start host's sitemaps
     check_fragments: bool = False
 
+    @classmethod
+    def from_command(cls, params: Mapping[str, Any], check_fragments: bool) -> CrawlOptions:
+        """The `crawl` command's own options, by their parameter names. A name this does not
+        know is an error, never dropped: a flag must not reach the crawler as nothing."""
+        unknown = set(params) - _COMMAND_NAMES
+        if unknown:
+            raise OptionError(f"crawl: unknown option {sorted(unknown)[0]!r}")
+        return cls(
+            depth=params.get("depth"),
+            follow_hosts=tuple(params.get("follow_hosts") or ()),
+            robots=not params.get("ignore_robots", False),
+            max_pages=params.get("max_pages"),
+            sitemap=not params.get("no_sitemap", False),
+            check_fragments=check_fragments,
+        )
+
+
+_COMMAND_NAMES = frozenset({"depth", "follow_hosts", "ignore_robots", "max_pages", "no_sitemap"})
+
+
+class Scope:
+    """The hosts a crawl reads pages of: the start hosts and `--follow-host` ones.
+
+    A follow host is a name (any port, any scheme) or name:port; names are compared as the
+    crawl's URLs are written (lower case, IDNA), so `Bücher.example` matches its URLs.
+    """
+
+    def __init__(self, follow: Sequence[str]) -> None:
+        self._keys: set[str] = set()
+        self._names: set[str] = set()
+        self._ports: set[tuple[str, int]] = set()
+        for entry in follow:
+            name, port = _host_port(entry)
+            if port is None:
+                self._names.add(name)
+            else:
+                self._ports.add((name, port))
+
+    def add_start(self, url: str) -> None:
+        self._keys.add(host_key(url))
+
+    def __contains__(self, url: str) -> bool:
+        if host_key(url) in self._keys:
+            return True
+        parts = urlsplit(url)
+        name = parts.hostname or ""
+        if name in self._names:
+            return True
+        if not self._ports:
+            return False
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return False
+        return (name, port) in self._ports
+
+
+def _host_port(entry: str) -> tuple[str, int | None]:
+    """("name", port or None) of a --follow-host value, written as URLs are normalised."""
+    text = entry.strip().rstrip("/")
+    if "://" in text:
+        text = urlsplit(text).netloc
+    try:
+        parts = urlsplit(normalise(f"http://{text}/"))
+        port = urlsplit(f"http://{text}/").port
+    except (InvalidURL, ValueError):
+        raise OptionError(f"--follow-host {entry!r} is not a host name or host:port") from None
+    return parts.hostname or text.lower(), port
+
 
 class Frontier:
-    """The crawl's queue of URLs, iterated by the engine's feeder until the crawl is over."""
+    """The crawl's queue of URLs, iterated by the engine's feeder until the crawl is over.
 
-    def __init__(self, stopped: Callable[[], bool]) -> None:
+    Pages come first: the queue is open while a page offered may still offer more. Then
+    `rest()` gives every other URL found, once the role of each is settled (a URL seen as
+    an image first and as a page link later is a page: nothing was checked too early).
+    """
+
+    def __init__(self, stopped: Callable[[], bool], rest: Callable[[], Iterable[str]]) -> None:
         self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._pending = 0  # pages offered and not yet read: they may offer more
         self._stopped = stopped
+        self._rest = rest
 
-    def offer(self, url: str, page: bool) -> None:
-        if page:
-            with self._lock:
-                self._pending += 1
+    def offer(self, url: str) -> None:
+        """A page to read."""
+        with self._lock:
+            self._pending += 1
         self._queue.put(url)
 
     def page_done(self) -> None:
@@ -143,11 +199,22 @@ class Frontier:
             except queue.Empty:
                 with self._lock:
                     if self._pending == 0 and self._queue.empty():
-                        return
+                        break
+        for url in self._rest():
+            if self._stopped():
+                return
+            yield Target(url)
 
 
 class Crawler:
-    """Crawl from `seeds` and check every link found. A `ResultSource`: iterate it once."""
+    """Crawl from `seeds` and check every link found. A `ResultSource`: iterate it once.
+
+    What a URL is does not depend on the order pages are read in: any followable page link
+    to it (an `<a>`, a `<link rel="next">` ...) makes it a page, read once; every other URL
+    is checked after the last page is read. A page's depth is its shortest distance from the
+    start: when a shorter path turns up after a page was read, the pages it links to are
+    moved closer too (and read, if that brings them within `--depth`).
+    """
 
     def __init__(self, seeds: Sequence[str], options: Options, crawl: CrawlOptions) -> None:
         self.crawl = crawl
@@ -156,29 +223,37 @@ class Crawler:
         self.anchors = AnchorStore()
         self.robots = Robots(options.user_agent)
         self._lock = threading.Lock()
-        self._depth: dict[str, int] = {}  # pages to read -> their depth
-        self._read: set[str] = set()  # pages whose links were taken (also redirect targets)
+        self._depth: dict[str, int] = {}  # URLs with a followable page link -> distance
+        self._pages: set[str] = set()  # URLs offered to be read: their record is the read
+        self._cdepth: dict[str, int] = {}  # content (a final URL) -> distance of its links - 1
+        self._edges: dict[str, tuple[str, ...]] = {}  # content -> pages it links to
+        self._final: dict[str, str] = {}  # page read -> its content (its final URL)
+        self._taken: set[str] = set()  # content whose links were taken (once, whoever first)
+        # Only --depth makes a page's distance matter beyond the start pages (0): without it,
+        # the graph of what links to what is not kept.
+        self._relax = crawl.depth is not None
         self._settled: set[str] = set()  # pages whose record came out of the engine
         self._pages_read = 0
-        self._scope: set[str] = set()
+        self._scope = Scope(crawl.follow_hosts)
         self._sitemaps: set[str] = set()
         self._invalid: list[Result] = []
         self._cancelled = threading.Event()
-        self.frontier = Frontier(self._is_stopped)
+        self.frontier = Frontier(self._is_stopped, self._others)
         self.engine = Engine(self.frontier, options, checker=self._check)
         self.stats = self.engine.stats
+        offers: list[str] = []
         for seed in seeds:
             try:
                 url = normalise(seed).split("#", 1)[0]
             except InvalidURL as exc:
                 self._invalid.append(probe.invalid(seed, exc))
                 continue
-            self._scope.add(host_key(url))
-            if self.index.add(url, None):
-                with self._lock:
-                    self._depth[url] = 0
-                self.frontier.offer(url, page=True)
-        self._follow = {h.lower().rstrip("/") for h in crawl.follow_hosts}
+            self._scope.add_start(url)
+            self.index.add(url, None)
+            with self._lock:
+                self._sighted(url, 0, offers)
+        for url in offers:
+            self.frontier.offer(url)
 
     def _is_stopped(self) -> bool:
         return self._cancelled.is_set() or self.engine.cancelled
@@ -189,30 +264,47 @@ class Crawler:
 
     # -- scope ------------------------------------------------------------------------------
     def in_scope(self, url: str) -> bool:
-        if host_key(url) in self._scope:
-            return True
-        parts = urlsplit(url)
-        return (parts.hostname or "") in self._follow or parts.netloc.lower() in self._follow
+        return url in self._scope
 
-    def _wants_page(self, url: str, link: Link, depth: int) -> bool:
+    def _followable(self, url: str, link: Link) -> bool:
+        """Whether this sighting of `url` is a link to a page to read (depth aside)."""
         if not link.is_page or link.nofollow or not self.in_scope(url):
-            return False
-        if self.crawl.depth is not None and depth > self.crawl.depth:
             return False
         return os.path.splitext(urlsplit(url).path)[1].lower() not in _NOT_PAGES
 
-    def _offer(self, href: str, base: str, source: str, link: Link, depth: int) -> None:
-        found = resolve_link(base, href)
-        if found is None:
-            return  # mailto:, javascript:, data: ...
-        url, fragment = found
-        if not self.index.add(url, source, fragment):
-            return
-        page = self._wants_page(url, link, depth)
-        if page:
+    def _within(self, depth: int) -> bool:
+        return self.crawl.depth is None or depth <= self.crawl.depth
+
+    # -- the page graph (every method here runs with self._lock held) -----------------------
+    def _sighted(self, url: str, depth: int, offers: list[str]) -> None:
+        """A followable link puts `url` at `depth`: read it if that is new and within
+        --depth; if it was read at a greater depth, what it links to moves closer too."""
+        work = [(url, depth)]
+        while work:
+            url, depth = work.pop()
+            known = self._depth.get(url)
+            if known is not None and known <= depth:
+                continue
+            self._depth[url] = depth
+            if url not in self._pages and self._within(depth):
+                self._pages.add(url)
+                offers.append(url)
+            content = self._final.get(url) if self._relax else None
+            if content is None:
+                continue
+            known = self._cdepth.get(content)
+            if known is not None and known <= depth:
+                continue
+            self._cdepth[content] = depth
+            work.extend((child, depth + 1) for child in self._edges.get(content, ()))
+
+    def _others(self) -> Iterator[str]:
+        """Every URL found that is not a page to read, once the last page is read."""
+        for url in self.index.urls():
             with self._lock:
-                self._depth[url] = depth
-        self.frontier.offer(url, page)
+                page = url in self._pages
+            if not page:
+                yield url
 
     # -- engine workers ---------------------------------------------------------------------
     def _check(
@@ -224,18 +316,18 @@ class Crawler:
         sources: tuple[str, ...],
     ) -> Result:
         with self._lock:
-            depth = self._depth.get(raw)
+            page = raw in self._pages
         if self.crawl.robots and self.in_scope(url) and not self.robots.allowed(transport, url):
             return Result(
                 url=raw, final_url=url, outcome=R.SKIPPED, detail="disallowed by robots.txt"
             )
-        if depth is not None:
+        if page:
             with self._lock:
                 budget = self.crawl.max_pages is None or self._pages_read < self.crawl.max_pages
                 if budget:
                     self._pages_read += 1
             if budget:
-                return self._read_page(transport, raw, url, options, sources, depth)
+                return self._read_page(transport, raw, url, options, sources)
         if self.crawl.check_fragments and self.index.fragments(raw):
             return check_with_anchors(transport, raw, url, options, sources, self.anchors)
         return probe.check_one(transport, raw, url, options, sources)
@@ -247,22 +339,50 @@ class Crawler:
         url: str,
         options: Options,
         sources: tuple[str, ...],
-        depth: int,
     ) -> Result:
         page = fetch_page(transport, raw, url, options, sources)
         final = (page.result.final_url or url).split("#", 1)[0]
-        if depth == 0 and self.crawl.sitemap:
+        with self._lock:
+            seed = self._depth.get(raw) == 0
+        if seed and self.crawl.sitemap:
             self._seed_sitemaps(transport, url, options)
         if page.links is None:
             return page.result
         self.anchors.put(raw, page.links.anchors)
         self.anchors.put(final, page.links.anchors)
         with self._lock:
-            if final in self._read:  # reached again through a redirect: read once
-                return page.result
-            self._read.update((raw, final))
-        for link in page.links.links:
-            self._offer(link.href, page.base, final, link, depth + 1)
+            first = final not in self._taken
+            self._taken.add(final)
+        children: list[str] = []  # the pages it links to
+        if first:  # resolved outside the lock: normalising is the costly part
+            for link in page.links.links:
+                found = resolve_url(page.base, link.href)
+                if found is None:
+                    continue  # mailto:, javascript:, data: ...
+                child, fragment = found
+                self.index.add(child, final, fragment)
+                if self._followable(child, link):
+                    children.append(child)
+        offers: list[str] = []
+        with self._lock:
+            depth = self._depth.get(raw, 0)
+            if not self._relax:
+                for child in children:
+                    self._sighted(child, depth + 1, offers)
+            else:
+                # The content of `final`, reached through `raw`: its links are one step
+                # further than the nearest page that leads to it.
+                if first:
+                    self._edges[final] = tuple(dict.fromkeys(children))
+                self._final[raw] = final
+                known = self._cdepth.get(final)
+                if first or known is None or depth < known:
+                    nearest = depth if known is None else min(depth, known)
+                    self._cdepth[final] = nearest
+                    for child in self._edges.get(final, ()):
+                        self._sighted(child, nearest + 1, offers)
+        for child in offers:
+            self.frontier.offer(child)
         return page.result
 
     def _seed_sitemaps(self, transport: Transport, url: str, options: Options) -> None:
@@ -288,8 +408,18 @@ class Crawler:
         def on_entry(entry: Entry) -> None:
             if entry.kind == "sitemap":
                 nested.append(entry.loc)
-            else:
-                self._offer(entry.loc, where, where, entry_link, 1)
+                return
+            found = resolve_url(where, entry.loc)
+            if found is None:
+                return
+            url, fragment = found
+            self.index.add(url, where, fragment)
+            if self._followable(url, entry_link):
+                offers: list[str] = []
+                with self._lock:
+                    self._sighted(url, 1, offers)  # as if linked from the start page
+                for page in offers:
+                    self.frontier.offer(page)
 
         fetch_remote(transport, where, options, on_entry)
         if nesting < MAX_NESTING:
@@ -301,7 +431,7 @@ class Crawler:
         """A page's record arrived: it offered all its links (or none, if the engine
         refused it: policy, invalid URL), so the frontier stops waiting for it."""
         with self._lock:
-            page = result.url in self._depth and result.url not in self._settled
+            page = result.url in self._pages and result.url not in self._settled
             if page:
                 self._settled.add(result.url)
         if page:

@@ -13,15 +13,16 @@ import queue
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
 from urlsweep.inputs import InputError, Target
 from urlsweep.links.doctypes import doc_kind, expand
 from urlsweep.links.extract import PageLinks, parse_document
-from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
+from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
 from urlsweep.links.pages import check_with_anchors
+from urlsweep.links.resolve import Base, document_base, resolve
 from urlsweep.options import Options
 from urlsweep.probe import steps as probe
 from urlsweep.probe.transport import Transport
@@ -40,16 +41,6 @@ class DocOptions:
     kind: str | None = None  # "html" or "markdown" for every document, whatever its name
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """Where one link points: a network `url`, a local `file`, or `skip` (with why)."""
-
-    kind: str
-    target: str
-    fragment: str | None = None
-    detail: str = ""
-
-
 def _display(path: str) -> str:
     """Paths as people typed them: relative to the current directory when under it."""
     rel = os.path.relpath(path)
@@ -64,35 +55,9 @@ def document_url(path: str, opts: DocOptions) -> str | None:
     return urljoin(opts.base_url, quote(rel))
 
 
-def resolve(href: str, doc: str, page_base: str | None, opts: DocOptions) -> Resolved | None:
-    """Resolve one href found in local document `doc`; None for links nobody checks (mailto:)."""
-    href = href.strip()
-    parts = urlsplit(href)
-    scheme = parts.scheme.lower()
-    fragment = parts.fragment if "#" in href else None
-    if scheme and len(scheme) > 1:  # one letter: a Windows drive, not a scheme
-        if scheme in ("http", "https"):
-            return _network(href, fragment)
-        if scheme == "file":
-            return Resolved("file", os.path.normpath(unquote(parts.path)), fragment)
-        return None  # mailto:, tel:, javascript:, data:, ftp: ... are not web links
-    base = page_base if page_base and "://" in page_base else document_url(doc, opts)
-    if href.startswith("//"):
-        return _network(urljoin(base or "https:", href), fragment)
-    if base is not None:
-        return _network(urljoin(base, href), fragment)
-    if not parts.path:  # "#anchor" or "?q": this very document
-        return Resolved("file", os.path.normpath(doc), fragment)
-    path = unquote(parts.path)
-    if path.startswith("/"):
-        if opts.root_dir is None:
-            return Resolved("skip", href, None, "root-relative link: give --root-dir or --base-url")
-        return Resolved("file", os.path.normpath(os.path.join(opts.root_dir, path[1:])), fragment)
-    return Resolved("file", os.path.normpath(os.path.join(os.path.dirname(doc), path)), fragment)
-
-
-def _network(url: str, fragment: str | None) -> Resolved:
-    return Resolved("url", url_key(url) or url.partition("#")[0], fragment)
+def base_of(path: str, page: PageLinks, opts: DocOptions) -> Base:
+    """What the links of local document `path` resolve against (see links/resolve.py)."""
+    return document_base(path, page.base, document_url(path, opts), opts.root_dir)
 
 
 def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -> PageLinks:
@@ -178,9 +143,10 @@ class DocumentRun:
             parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls, self.doc.kind), paths)
             for path, page in zip(paths, parsed, strict=True):
                 self.anchors.put(os.path.normpath(path), page.anchors)
+                base = base_of(path, page, self.doc)
                 for link in page.links:
                     where = f"{_display(path)}:{link.line}"
-                    found = resolve(link.href, path, page.base, self.doc)
+                    found = resolve(link.href, base)
                     if found is None:
                         continue
                     if found.kind == "url":

@@ -7,10 +7,10 @@ caller's thread, and each body is dropped as soon as its links and anchors are t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from urlsweep.links.extract import PageLinks, parse_document
 from urlsweep.links.graph import AnchorStore
+from urlsweep.links.resolve import page_base
 from urlsweep.options import Options
 from urlsweep.probe import steps as probe
 from urlsweep.probe.transport import Response, Transport
@@ -25,7 +25,7 @@ class Page:
 
     result: Result
     links: PageLinks | None
-    base: str  # what relative links on the page resolve against
+    base: str  # what relative links on the page resolve against (its <base href> applied)
 
 
 def document_kind(resp: Response) -> str | None:
@@ -53,8 +53,7 @@ def fetch_page(
     if kind is None:
         return Page(result, None, final)
     links = parse_document(resp.body, kind)
-    base = urljoin(final, links.base) if links.base else final
-    return Page(result, links, base)
+    return Page(result, links, page_base(final, links.base).url or final)
 
 
 def check_with_anchors(

@@ -7,7 +7,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from urlsweep.links.extract.model import Link, PageLinks
+from urlsweep.links.extract.model import PAGE_RELS, Link, PageLinks
 
 # Attributes holding one URL, per tag.
 _URL_ATTRS: dict[str, tuple[str, ...]] = {
@@ -28,6 +28,18 @@ _URL_ATTRS: dict[str, tuple[str, ...]] = {
 _SRCSET_TAGS = frozenset({"img", "source"})
 # <link rel=...> values that are hints, not resources anyone fetches as a link.
 _SKIP_LINK_RELS = frozenset({"dns-prefetch", "preconnect"})
+# ... and values that make a <link> a resource whatever else it says ("alternate stylesheet").
+_RESOURCE_RELS = frozenset({"stylesheet", "icon", "manifest", "preload", "prefetch"})
+
+
+def _names_document(rel: list[str], mime: str | None) -> bool:
+    """Whether a `<link rel>` names another document (a page a crawl reads), not a resource:
+    `rel="next"`, `"index"`, `"search"` ...; `"alternate"` only for an HTML type (or none)."""
+    if not PAGE_RELS.intersection(rel) or _RESOURCE_RELS.intersection(rel):
+        return False
+    if mime and "alternate" in rel:
+        return mime.split(";", 1)[0].strip().lower() in ("text/html", "application/xhtml+xml")
+    return True
 
 
 def parse_srcset(value: str) -> list[str]:
@@ -72,10 +84,13 @@ def parse_html(data: bytes | str, line_offset: int = 0) -> PageLinks:
         if tag == "link" and _SKIP_LINK_RELS.intersection(rel):
             continue
         nofollow = "nofollow" in rel
+        kind = tag
+        if tag == "link" and not _names_document(rel, attrib.get("type")):
+            kind = "link-resource"
         for name in names:
             value = attrib.get(name)
             if value and value.strip():
-                out.links.append(Link(value.strip(), line, tag, nofollow))
+                out.links.append(Link(value.strip(), line, kind, nofollow))
         if tag in _SRCSET_TAGS and attrib.get("srcset"):
             for url in parse_srcset(attrib["srcset"]):
                 out.links.append(Link(url, line, tag, nofollow))

@@ -5,7 +5,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Link kinds that lead to another page (followed by a crawl); the rest are resources.
-PAGE_KINDS = frozenset({"a", "area", "iframe", "frame", "markdown"})
+# "link" is a `<link>` naming a neighbouring document (rel="next", "prev", "index", ...);
+# a `<link>` to a resource (stylesheet, icon, preload ...) is "link-resource".
+PAGE_KINDS = frozenset({"a", "area", "iframe", "frame", "markdown", "link"})
+# <link rel=...> values that name another document rather than a resource of this one.
+PAGE_RELS = frozenset(
+    {
+        "alternate",
+        "appendix",
+        "author",
+        "bookmark",
+        "canonical",
+        "chapter",
+        "contents",
+        "copyright",
+        "first",
+        "glossary",
+        "help",
+        "home",
+        "index",
+        "last",
+        "license",
+        "next",
+        "prev",
+        "previous",
+        "search",
+        "section",
+        "start",
+        "subsection",
+        "toc",
+        "top",
+        "up",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +46,7 @@ class Link:
 
     href: str
     line: int
-    kind: str = "a"  # tag name, or "markdown" for Markdown link syntax
+    kind: str = "a"  # tag name ("link-resource" for a <link> to a resource), or "markdown"
     nofollow: bool = False
 
     @property
