@@ -66,8 +66,7 @@ def test_relative_base_href_on_a_crawled_page_and_under_base_url(tmp_path: Path)
         )
         site.routes["/sub/x.html"] = sites.html(sites.page())
         proc = subprocess.run(
-            [*CMD, "crawl", "--no-store", "--no-config", "--no-sitemap", "-f", "jsonl"]
-            + [site.base + "/"],
+            [*CMD, "crawl", "--no-store", "--no-config", "--no-sitemap", "-f", "jsonl", site.base],
             capture_output=True,
             text=True,
             timeout=60,
