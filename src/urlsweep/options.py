@@ -12,6 +12,26 @@ from urlsweep._version import __version__
 
 DEFAULT_USER_AGENT = f"urlsweep/{__version__} (+https://pypi.org/project/urlsweep/)"
 
+# Headers whose values are credentials (docs/security.md): the transport sends them only to
+# the hosts the user named, and the store never writes their values. The well-known names,
+# and any name that looks like one (X-Auth-Token, X-Goog-Api-Key, X-CSRF-Token, ...).
+SECRET_HEADERS = (
+    "Authorization",
+    "Proxy-Authorization",
+    "Cookie",
+    "X-Api-Key",
+    "Private-Token",
+    "X-Auth-Token",
+)
+_SECRET_HEADER = re.compile(
+    r"auth|cookie|token|key|secret|session|passw|credential|signature|csrf|xsrf|jwt|bearer", re.I
+)
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether header `name` carries a credential (one list for the transport and the store)."""
+    return _SECRET_HEADER.search(name) is not None
+
 
 class OptionError(ValueError):
     """A bad option value; the CLI turns it into a usage error (exit 2)."""
@@ -126,6 +146,10 @@ class Options:
     proxy: str | None = None
     system_ca: bool = False
     hosts: tuple[HostRule, ...] = ()
+    # Where secret headers may go (docs/security.md): host keys ("https://host:443") and
+    # --follow-host names ("host", "host:port"). None: to each input URL's own host. Set by
+    # runs that discover links (crawl, sitemaps, --extract, documents) to the hosts named.
+    credential_hosts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:

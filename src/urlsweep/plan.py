@@ -152,6 +152,13 @@ def plan_run(
         kind=args.input_type if args.input_type in ("html", "markdown") else None,
     )
 
+    from urlsweep.probe.policy import confine_credentials
+
+    # Secret headers go to the hosts the user typed, not to those the documents and
+    # sitemaps link to (docs/security.md).
+    named = [a for a in (*plan.plain, *plan.sitemaps) if "://" in a]
+    options = confine_credentials(options, [*named, args.base_url])
+
     def transport() -> Any:
         from urlsweep.probe.transport import Transport
 

@@ -29,6 +29,7 @@ from urlsweep.links.robots import Robots
 from urlsweep.links.sitemap import MAX_NESTING, Entry, fetch_remote
 from urlsweep.options import OptionError, Options
 from urlsweep.probe import steps as probe
+from urlsweep.probe.policy import confine_credentials
 from urlsweep.probe.transport import Transport
 from urlsweep.result import Result
 from urlsweep.urls import InvalidURL, host_key, normalise
@@ -218,6 +219,8 @@ class Crawler:
 
     def __init__(self, seeds: Sequence[str], options: Options, crawl: CrawlOptions) -> None:
         self.crawl = crawl
+        # Secret headers go to the start hosts and --follow-host only (docs/security.md).
+        options = confine_credentials(options, seeds, crawl.follow_hosts)
         self.options = options
         self.index = LinkIndex()
         self.anchors = AnchorStore()

@@ -25,6 +25,7 @@ from urlsweep.links.pages import check_with_anchors
 from urlsweep.links.resolve import Base, document_base, resolve
 from urlsweep.options import Options
 from urlsweep.probe import steps as probe
+from urlsweep.probe.policy import confine_credentials
 from urlsweep.probe.transport import Transport
 from urlsweep.result import Result
 
@@ -123,6 +124,9 @@ class DocumentRun:
         more: Iterable[Target] = (),
     ) -> None:
         self.doc = doc
+        # Links in documents name no host: secret headers go to --base-url's host at most,
+        # or to the hosts a planned run named (docs/security.md).
+        options = confine_credentials(options, [doc.base_url])
         self.index = LinkIndex()  # network URLs
         self.anchors = AnchorStore()
         self._local: queue.SimpleQueue[Result] = queue.SimpleQueue()

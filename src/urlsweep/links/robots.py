@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from urllib.robotparser import RobotFileParser
 
+from urlsweep.probe.policy import policy_for
 from urlsweep.probe.transport import Transport
 from urlsweep.urls import host_key
 
@@ -55,7 +56,13 @@ class Robots:
         host = hostport.rsplit(":", 1)[0]
         default = "443" if scheme == "https" else "80"
         origin = f"{scheme}://{host}" + ("" if port == default else f":{port}")
-        resp = transport.request(f"{origin}/robots.txt", "GET", max_body=MAX_ROBOTS_BYTES)
+        resp = transport.request(
+            f"{origin}/robots.txt",
+            "GET",
+            max_body=MAX_ROBOTS_BYTES,
+            credentials=policy_for(transport.options).credentials_to(key),
+            host=key,
+        )
         if resp.error is not None or resp.status is None:
             return None  # unreachable: nothing forbids the crawl (the pages will fail)
         if resp.status in (401, 403):

@@ -16,8 +16,9 @@ import lxml.etree
 
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
+from urlsweep.probe.policy import policy_for
 from urlsweep.probe.transport import Transport
-from urlsweep.urls import InvalidURL, normalise
+from urlsweep.urls import InvalidURL, host_key, normalise, request_url
 
 MAX_SITEMAP_BYTES = 256 * 1024 * 1024  # decoded; the protocol's limit is 50 MB
 MAX_NESTING = 3  # sitemap index -> sitemap -> ... ; deeper ones are ignored
@@ -115,7 +116,12 @@ def read_local(path: str) -> Iterator[Entry]:
 def fetch_remote(
     transport: Transport, url: str, options: Options, on_entry: Callable[[Entry], None]
 ) -> str | None:
-    """Stream the sitemap at `url` into `on_entry`; return why it failed, or None."""
+    """Stream the sitemap at `url` into `on_entry`; return why it failed, or None.
+
+    Redirects are followed hop by hop under the same credential rule as any check: secret
+    headers go only to `url`'s own host, and only if the user named it."""
+    origin = host_key(url)
+    allowed = policy_for(options).credentials_to(origin)
     current = url
     for _ in range(options.max_redirects + 1):
         parser = SitemapParser()
@@ -124,13 +130,24 @@ def fetch_remote(
             for entry in parser.feed(chunk):
                 on_entry(entry)
 
-        resp = transport.request(current, "GET", max_body=MAX_SITEMAP_BYTES, sink=sink)
+        key = host_key(current)
+        resp = transport.request(
+            request_url(current),
+            "GET",
+            max_body=MAX_SITEMAP_BYTES,
+            sink=sink,
+            credentials=allowed and key == origin,
+            host=key,
+        )
         if resp.error is not None:
             return f"{resp.error}: {resp.detail}"
         assert resp.status is not None
         location = resp.header("location")
         if 300 <= resp.status < 400 and location:
-            current = urljoin(current, location)
+            try:
+                current = normalise(urljoin(request_url(current), location))
+            except InvalidURL as exc:
+                return f"{exc.error}: redirect to {location!r}: {exc}"
             continue
         if not 200 <= resp.status < 300:
             return f"HTTP {resp.status}"

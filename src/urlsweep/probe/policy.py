@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
 from urlsweep.options import HostRule, Options, StatusSet
+from urlsweep.urls import InvalidURL, host_key, normalise
 
 _NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -95,6 +96,9 @@ class Policy:
         # Most specific last, so it wins: *.domain, then host, then host:port.
         self._rules = sorted(options.hosts, key=_specificity)
         self._default = HostSettings(options.max_per_host, options.rate_limit, (), options.accept)
+        named = options.credential_hosts
+        self._named = None if named is None else frozenset(h.lower() for h in named)
+        self._credentials: dict[str, bool] = {}
 
     # -- which URLs ----------------------------------------------------------------------
     def excluded(self, url: str) -> str | None:
@@ -145,6 +149,21 @@ class Policy:
             headers.extend(rule.headers)
         return HostSettings(max_per_host, rate, tuple(headers), accept)
 
+    def credentials_to(self, key: str) -> bool:
+        """Whether secret headers may go to the host with `host_key` `key` (an input's own
+        host when no run-wide list is set; else only a host the user named)."""
+        named = self._named
+        if named is None:
+            return True
+        known = self._credentials.get(key)
+        if known is None:
+            host, port = _host_port(key)
+            shown = f"[{host}]" if ":" in host else host
+            known = key.lower() in named or shown in named or f"{shown}:{port}" in named
+            if len(self._credentials) < 4096:
+                self._credentials[key] = known
+        return known
+
     def authorization(self, url: str) -> str | None:
         """The Authorization value --basic-auth gives `url`, if any (first match wins)."""
         for pattern, value in self._auth:
@@ -167,6 +186,26 @@ def policy_for(options: Options) -> Policy:
         _COMPILED.clear()
     _COMPILED[id(options)] = (options, policy)
     return policy
+
+
+def confine_credentials(
+    options: Options, named_urls: Iterable[str | None], hosts: Iterable[str] = ()
+) -> Options:
+    """`options` for a run that discovers links: secret headers go only to the hosts of
+    `named_urls` (what the user typed) and `hosts` (--follow-host). A list already set is
+    kept: a run never widens it."""
+    if options.credential_hosts is not None:
+        return options
+    keys: list[str] = []
+    for url in named_urls:
+        if url is None:
+            continue
+        try:
+            keys.append(host_key(normalise(url)))
+        except (InvalidURL, ValueError):
+            continue
+    keys.extend(h.strip().lower().rstrip("/") for h in hosts)
+    return options.replace(credential_hosts=tuple(dict.fromkeys(keys)))
 
 
 def _basic(user: str, password: str) -> str:

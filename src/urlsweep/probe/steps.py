@@ -1,8 +1,9 @@
 """Where one URL is checked: HEAD with GET fallback, redirects followed hop by hop.
 
 Every hop is a new request, so every hop passes the same gates: the host's limits (the
-transport's gate), the address policy (in the transport), and the credential rule:
-Authorization and cookies set by the user go only to the host the user named.
+transport's gate), the address policy (in the transport), and the credential rule: secret
+headers set by the user go only to a host the user named, never across a redirect to
+another host (docs/security.md).
 """
 
 from __future__ import annotations
@@ -137,11 +138,12 @@ def steps(
         if reserved_key(key):
             return done(error=R.DNS, detail="reserved name under .invalid never resolves")
         same_host = key == origin
+        credentials = same_host and policy.credentials_to(key)
         headers = [f"{k}: {v}" for k, v in policy.host(key).headers]
         auth = policy.authorization(current) if same_host else None
         if auth is not None:
             headers.append(f"Authorization: {auth}")
-        resp, method = yield from _fetch(current, options, max_body, headers, same_host, key)
+        resp, method = yield from _fetch(current, options, max_body, headers, credentials, key)
         if resp.error is not None:
             if resp.error == R.BLOCKED:
                 return done(error=R.BLOCKED, outcome=R.SKIPPED, detail=resp.detail)

@@ -20,7 +20,7 @@ from typing import Any, Final, Protocol
 import pycurl
 
 from urlsweep import result as R
-from urlsweep.options import OptionError, Options
+from urlsweep.options import OptionError, Options, is_secret_header
 from urlsweep.probe.policy import Policy
 from urlsweep.urls import host_key
 
@@ -36,8 +36,6 @@ _CODE_TO_ERROR: Final = {
     45: R.CONNECT,
     47: R.TOO_MANY_REDIRECTS,
 }
-# Headers that carry credentials: never sent to another host than the one the user named.
-SENSITIVE_HEADERS: Final = frozenset({"authorization", "cookie"})
 _SYSTEM_CA_FILES: Final = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine, Arch
     "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
@@ -59,7 +57,7 @@ class Request:
     method: str
     max_body: int
     headers: list[str]
-    credentials: bool  # the user's Authorization and Cookie headers may go along
+    credentials: bool  # the user's secret headers (options.is_secret_header) may go along
     host: str  # host_key(url): the host whose limits the request counts against
 
 
@@ -289,9 +287,9 @@ class Transport:
             c.setopt(pycurl.OPENSOCKETFUNCTION, self._open_socket)
             c.setopt(pycurl.PREREQFUNCTION, self._prereq)
         self._base_headers = [f"{k}: {v}" for k, v in options.headers]
-        self._public_headers = [
-            f"{k}: {v}" for k, v in options.headers if k.lower() not in SENSITIVE_HEADERS
-        ]
+        # What goes to a host the user did not name: no secret header (one list, shared
+        # with the store's masking).
+        self._public_headers = [f"{k}: {v}" for k, v in options.headers if not is_secret_header(k)]
 
     def _open_socket(self, purpose: int, address: tuple[int, int, int, tuple[Any, ...]]) -> Any:
         """libcurl asks for a socket to each resolved address: refuse before any packet."""
@@ -330,7 +328,7 @@ class Transport:
 
         With `sink`, the (decoded, capped) body of a 2xx answer is passed to it chunk by chunk
         instead of being kept: for documents parsed as they stream. `sink` must not raise.
-        With `credentials` False, the user's Authorization and Cookie headers are left out.
+        With `credentials` False, the user's secret headers are left out.
         `host` is `host_key(url)` when the caller has it already (the gate needs it).
         """
         req = Request(url, method, max_body, list(headers), credentials, host or host_key(url))

@@ -8,14 +8,13 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from urlsweep.engine.dedup import url_digest
 from urlsweep.inputs import Target
-from urlsweep.options import Options, StatusSet
+from urlsweep.options import Options, StatusSet, is_secret_header
 from urlsweep.result import Result
 from urlsweep.urls import InvalidURL, normalise
 
@@ -39,8 +38,8 @@ RESULT_OPTIONS: Final = (
     "allow_nets",
     "hosts",
 )
-# Header names whose values are secrets: never written to the store.
-SECRET_HEADER: Final = re.compile(r"auth|cookie|token|key|secret|session|passw", re.I)
+# Header names whose values are secrets (options.is_secret_header, the transport's list
+# too): never written to the store.
 # The secrets' digest is slow on purpose: the store file must not let anyone test guesses.
 _SECRET_ROUNDS: Final = 100_000
 _SECRET_SALT: Final = b"urlsweep result profile"
@@ -102,7 +101,7 @@ def _plain(value: object, name: str = "") -> Any:
             return (scheme + "://" if scheme else "") + "***@" + rest.rpartition("@")[2]
         return value
     if name == "headers" and isinstance(value, tuple):
-        return [[k, "***" if SECRET_HEADER.search(k) else v] for k, v in value]
+        return [[k, "***" if is_secret_header(k) else v] for k, v in value]
     if isinstance(value, (tuple, list)):
         return [_plain(v, name) for v in value]
     if isinstance(value, StatusSet):
@@ -114,10 +113,10 @@ def _plain(value: object, name: str = "") -> Any:
 
 def secret_values(options: Options) -> list[list[str]]:
     """The values the store masks but a result depends on: secret headers, passwords."""
-    out = [["header", k.lower(), v] for k, v in options.headers if SECRET_HEADER.search(k)]
+    out = [["header", k.lower(), v] for k, v in options.headers if is_secret_header(k)]
     for rule in options.hosts:
         out += [
-            ["host", rule.pattern, k.lower(), v] for k, v in rule.headers if SECRET_HEADER.search(k)
+            ["host", rule.pattern, k.lower(), v] for k, v in rule.headers if is_secret_header(k)
         ]
     out += [["basic", a.pattern, a.user, a.password] for a in options.basic_auth]
     return out
