@@ -204,8 +204,23 @@ def confine_credentials(
             keys.append(host_key(normalise(url)))
         except (InvalidURL, ValueError):
             continue
-    keys.extend(h.strip().lower().rstrip("/") for h in hosts)
+    keys.extend(_host_name(h) for h in hosts)
     return options.replace(credential_hosts=tuple(dict.fromkeys(keys)))
+
+
+def _host_name(entry: str) -> str:
+    """A --follow-host value ("name" or "name:port") written as URLs are normalised."""
+    text = entry.strip().rstrip("/")
+    if "://" in text:
+        text = urlsplit(text).netloc
+    try:
+        parts = urlsplit(normalise(f"http://{text}/"))
+        port = urlsplit(f"http://{text}/").port
+    except (InvalidURL, ValueError):
+        return text.lower()
+    name = parts.hostname or text.lower()
+    shown = f"[{name}]" if ":" in name else name
+    return shown if port is None else f"{shown}:{port}"
 
 
 def _basic(user: str, password: str) -> str:
