@@ -33,7 +33,10 @@ def server() -> Iterator[TestHTTPServer]:
 
 def stored_urls(db: Path) -> list[str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-        return [u for (u,) in con.execute("SELECT url FROM results WHERE run_id = 1")]
+        rows = con.execute(
+            "SELECT r.url FROM seen s JOIN results r ON r.id = s.result_id WHERE s.run_id = 1"
+        )
+        return [u for (u,) in rows]
 
 
 def wait_for_rows(db: Path, proc: subprocess.Popen[str], at_least: int) -> None:

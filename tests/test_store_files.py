@@ -3,6 +3,7 @@ that died shown as interrupted, what --resume says when it cannot resume, secret
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from support.store_helpers import CMD, cli, env, log_server, paths, urlsweep
 from urlsweep.options import Options
 from urlsweep.store.db import Store
 from urlsweep.store.keys import Identity
-from urlsweep.store.recorder import Heartbeat
+from urlsweep.store.recorder import Writer
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_heartbeat_is_written_while_a_run_goes_on(tmp_path: Path) -> None:
     with Store(db) as store:
         run = store.begin_run(("u.txt",), Options())
         store.db.execute("UPDATE runs SET updated = 0 WHERE id = ?", (run.id,))
-        beat = Heartbeat(db, run.id, every=0.02)
+        beat = Writer(db, run, every=0.02)
         beat.start()
         try:
             deadline = time.monotonic() + 10
@@ -173,7 +174,7 @@ def test_heartbeat_is_written_while_a_run_goes_on(tmp_path: Path) -> None:
                     break
                 time.sleep(0.02)
         finally:
-            beat.stop()
+            beat.finish()
         assert store.db.execute("SELECT updated FROM runs").fetchone()[0] > time.time() - 60
 
 
@@ -197,3 +198,87 @@ def test_resume_says_what_differs_from_the_interrupted_run(
     assert 'method "head" (now "get")' in p.stderr and "interrupted run 1" in p.stderr
     p = urlsweep(*base, a)  # the same inputs and options: resumed
     assert "resuming run 1" in p.stderr
+
+
+# The schema of format 1 (urlsweep before the compact store), as its code created it.
+V1_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY, started REAL NOT NULL, updated REAL NOT NULL, finished REAL,
+    state TEXT NOT NULL, pid INTEGER, host TEXT, fingerprint TEXT NOT NULL,
+    profile TEXT NOT NULL, inputs_key TEXT NOT NULL, inputs TEXT NOT NULL,
+    options TEXT NOT NULL, counts TEXT, elapsed REAL NOT NULL DEFAULT 0,
+    sessions INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE results (
+    run_id INTEGER NOT NULL REFERENCES runs(id), digest INTEGER NOT NULL, url TEXT NOT NULL,
+    checked_at REAL NOT NULL, ok INTEGER NOT NULL, outcome TEXT NOT NULL, status INTEGER,
+    error TEXT, elapsed_ms REAL NOT NULL, cached_from INTEGER, record TEXT NOT NULL
+);
+CREATE UNIQUE INDEX results_run ON results(run_id, digest);
+CREATE INDEX results_digest ON results(digest, run_id);
+PRAGMA user_version=1;
+"""
+
+
+def test_a_store_of_the_previous_format_is_migrated_in_place(
+    tmp_path: Path, server: TestHTTPServer
+) -> None:
+    from support.store_helpers import sample_results
+    from urlsweep.reports.jsonfmt import result_json
+    from urlsweep.store.keys import Identity, input_names, options_dict, result_key
+
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.executescript(V1_SCHEMA)
+    results = sample_results()
+    ident = Identity.of(["urls.txt"], Options())
+    for run_id, status in ((1, 200), (2, 500)):
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, 'done', 1, 'h', ?, ?, ?, ?, ?, ?, 1.0, 1)",
+            (
+                run_id,
+                1000.0 * run_id,
+                1000.0 * run_id,
+                1000.0 * run_id + 1,
+                ident.fingerprint,
+                ident.profile,
+                ident.inputs_key,
+                json.dumps(input_names(["urls.txt"])),
+                json.dumps(options_dict(Options())),
+                json.dumps({"total": len(results)}),
+            ),
+        )
+        for r in results:
+            if r.url.endswith("/page/0"):
+                r = dataclasses.replace(r, status=status, ok=status == 200)
+            con.execute(
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                (
+                    run_id,
+                    result_key(r),
+                    r.url,
+                    1000.0 * run_id,
+                    int(r.ok),
+                    r.outcome,
+                    r.status,
+                    r.error,
+                    r.elapsed_ms,
+                    result_json(r),
+                ),
+            )
+    con.commit()
+    con.close()
+    runs = cli("runs", "--store", db, "-f", "json")
+    assert runs.returncode == 0 and "Traceback" not in runs.stderr
+    assert [r["id"] for r in json.loads(runs.stdout)] == [2, 1]
+    with Store(db) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        for run_id in (1, 2):
+            back = list(store.results(run_id))
+            assert [b.url for b in back] == [r.url for r in results]
+        hist = store.history(result_key(results[0]))
+        assert [(h.run_id, h.result.status) for h in hist] == [(2, 500), (1, 200)]
+        # unchanged results are stored once
+        assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == len(results) + 1
+    p = urlsweep("check", "--no-progress", "--store", db, f"{server.base_url}/ok")
+    assert p.returncode == 0 and "stored as run 3" in p.stderr

@@ -25,11 +25,13 @@ from urlsweep.result import SKIPPED, TOLERATED, Result
 from urlsweep.store.keys import Identity, input_names, options_dict
 from urlsweep.store.runs import DONE, RUNNING, Run
 from urlsweep.store.schema import StoreError, connect
+from urlsweep.store.writes import RESULT_FIELDS, decode
 from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
 __all__ = ["DEFAULT_PATH", "Store", "StoreError", "Stored"]
 
 DEFAULT_PATH: Final = os.path.join(".urlsweep", "results.db")
+_FIELDS: Final = ", ".join(f"r.{name}" for name in RESULT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +128,10 @@ class Store:
         return claimed
 
     def discard_run(self, run_id: int) -> None:
+        """Forget a run that stored nothing (it stopped before it began)."""
         with self._transaction():
-            self.db.execute("DELETE FROM results WHERE run_id = ?", (run_id,))
-            self.db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            if not self.db.execute("SELECT 1 FROM seen WHERE run_id = ?", (run_id,)).fetchone():
+                self.db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def end_run(self, run_id: int, state: str, summary: Summary, session_elapsed: float) -> None:
         now = time.time()
@@ -170,15 +173,9 @@ class Store:
         return Run.from_row(row) if row else None
 
     # -- results -------------------------------------------------------------------------
-    def insert(self, rows: Sequence[tuple[object, ...]]) -> None:
-        """Append rows in one transaction; a URL already stored for the run is kept as is."""
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR IGNORE INTO results (run_id, digest, url, checked_at, ok, outcome,"
-                " status, error, elapsed_ms, cached_from, record)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+    def profile_id(self, key: str) -> int | None:
+        row = self.db.execute("SELECT id FROM profiles WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -193,19 +190,29 @@ class Store:
     def results(self, run_id: int) -> Iterator[Result]:
         """A run's results in the order they arrived."""
         cur = self.db.execute(
-            "SELECT record FROM results WHERE run_id = ? ORDER BY rowid", (run_id,)
+            f"SELECT {_FIELDS}, s.elapsed FROM seen s JOIN results r ON r.id = s.result_id"
+            " WHERE s.run_id = ? ORDER BY s.seq",
+            (run_id,),
         )
-        for (record,) in cur:
-            yield Result.from_dict(json.loads(record))
+        while batch := cur.fetchmany(1000):
+            for row in batch:
+                yield decode(row, row[-1])
 
     def count(self, run_id: int) -> int:
-        row = self.db.execute("SELECT count(*) FROM results WHERE run_id = ?", (run_id,))
+        row = self.db.execute("SELECT count(*) FROM seen WHERE run_id = ?", (run_id,))
         return int(row.fetchone()[0])
+
+    def next_seq(self, run_id: int) -> int:
+        row = self.db.execute("SELECT max(seq) FROM seen WHERE run_id = ?", (run_id,))
+        last = row.fetchone()[0]
+        return 0 if last is None else int(last) + 1
 
     def finished_keys(self, run_id: int) -> array[int]:
         """Sorted keys of the URLs a run has finished: 8 bytes each, searched by bisection."""
         cur = self.db.execute(
-            "SELECT digest FROM results WHERE run_id = ? ORDER BY digest", (run_id,)
+            "SELECT r.digest FROM seen s JOIN results r ON r.id = s.result_id"
+            " WHERE s.run_id = ? ORDER BY r.digest",
+            (run_id,),
         )
         keys = array("q")
         while batch := cur.fetchmany(10_000):
@@ -213,42 +220,38 @@ class Store:
         return keys
 
     def history(self, key: int, limit: int = 20) -> list[Stored]:
+        """One entry per run that covered the URL, newest first (any profile)."""
+        ids = [i for (i,) in self.db.execute("SELECT id FROM results WHERE digest = ?", (key,))]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT run_id, checked_at, cached_from, record FROM results WHERE digest = ?"
-            " ORDER BY run_id DESC LIMIT ?",
-            (key, limit),
+            f"SELECT s.run_id, s.checked_at, s.cached_from, s.elapsed, {_FIELDS}"
+            " FROM runs u JOIN seen s ON s.run_id = u.id AND s.result_id IN"
+            f" ({marks}) JOIN results r ON r.id = s.result_id ORDER BY u.id DESC LIMIT ?",
+            (*ids, limit),
         )
-        return [
-            Stored(r["run_id"], r["checked_at"], r["cached_from"], _record(r["record"]))
-            for r in rows
-        ]
+        return [Stored(r[0], r[1] / 1000, r[2], decode(tuple(r)[4:], r[3])) for r in rows]
 
-    def fresh(self, key: int, since: float, profile: str) -> Stored | None:
-        """The newest result for `key` checked at `since` or later with the same options."""
+    def fresh(self, key: int, since: float, profile: int) -> Stored | None:
+        """The URL's latest result under `profile` if it was checked at `since` or later."""
         row = self.db.execute(
-            "SELECT r.run_id, r.checked_at, r.cached_from, r.record FROM results r"
-            " JOIN runs u ON u.id = r.run_id"
-            " WHERE r.digest = ? AND r.checked_at >= ? AND u.profile = ?"
-            " ORDER BY r.checked_at DESC LIMIT 1",
-            (key, since, profile),
+            f"SELECT c.checked_run, c.last_checked, coalesce(s.elapsed, 0), {_FIELDS}"
+            " FROM current c JOIN results r ON r.id = c.result_id"
+            " LEFT JOIN seen s ON s.run_id = c.checked_run AND s.result_id = c.result_id"
+            " WHERE c.profile = ? AND c.digest = ? AND c.last_checked >= ?",
+            (profile, key, since),
         ).fetchone()
         if row is None:
             return None
-        return Stored(row["run_id"], row["checked_at"], row["cached_from"], _record(row["record"]))
+        return Stored(row[0], row[1], None, decode(tuple(row)[3:], row[2]))
 
-    def failures_before(self, key: int, run_id: int, limit: int) -> int:
-        """How many runs before `run_id` in a row ended with this URL not ok (at most limit)."""
-        rows = self.db.execute(
-            "SELECT ok FROM results WHERE digest = ? AND run_id < ? AND cached_from IS NULL"
-            " AND outcome != ? ORDER BY run_id DESC LIMIT ?",
-            (key, run_id, SKIPPED, limit),
-        )
-        streak = 0
-        for (ok,) in rows:
-            if ok:
-                break
-            streak += 1
-        return streak
+    def streak(self, key: int, profile: int) -> int:
+        """How many checks in a row under `profile` found this URL not ok, up to now."""
+        row = self.db.execute(
+            "SELECT streak FROM current WHERE profile = ? AND digest = ?", (profile, key)
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def changes(self, run_id: int, previous_id: int) -> dict[str, str]:
         """URL -> 'newly_broken' or 'newly_fixed' compared with the previous run.
@@ -257,8 +260,11 @@ class Store:
         did not have counts as newly broken if it is broken now.
         """
         rows = self.db.execute(
-            "SELECT r.url, r.ok, r.outcome, p.ok AS pok, p.outcome AS poutcome FROM results r"
-            " LEFT JOIN results p ON p.run_id = ? AND p.digest = r.digest WHERE r.run_id = ?",
+            "WITH p AS (SELECT r.digest, r.ok, r.outcome FROM seen s"
+            " JOIN results r ON r.id = s.result_id WHERE s.run_id = ?)"
+            " SELECT r.url, r.ok, r.outcome, p.ok AS pok, p.outcome AS poutcome"
+            " FROM seen s JOIN results r ON r.id = s.result_id"
+            " LEFT JOIN p ON p.digest = r.digest WHERE s.run_id = ?",
             (previous_id, run_id),
         )
         out: dict[str, str] = {}
@@ -275,7 +281,3 @@ class Store:
 
 def _flagged(ok: int, outcome: str) -> bool:
     return not ok and outcome not in (TOLERATED, SKIPPED)
-
-
-def _record(text: str) -> Result:
-    return Result.from_dict(json.loads(text))

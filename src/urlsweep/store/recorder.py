@@ -1,45 +1,35 @@
-"""Writing one run's results as they arrive, in batched transactions."""
+"""Writing one run's results as they arrive.
+
+The receiving thread only collects results; a writer thread of its own encodes and commits
+them in batches (every 1,000 results or 50 ms), so neither the receiving thread nor the
+transfer loop ever waits on SQLite. The writer also beats the run's heartbeat.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Final
 
-from urlsweep.reports.jsonfmt import result_json
 from urlsweep.result import Result
 from urlsweep.store.db import Store
-from urlsweep.store.keys import result_key
 from urlsweep.store.runs import DONE, HEARTBEAT_SECONDS, INTERRUPTED, RUNNING, Run
+from urlsweep.store.schema import connect
+from urlsweep.store.writes import Item, profile_id, write_batch
 from urlsweep.summary import Summary
 
 BATCH_ROWS: Final = 1000
 BATCH_SECONDS: Final = 0.05  # the most results a SIGKILL can lose, besides the checks in flight
-
-
-def row_of(
-    run_id: int, result: Result, checked_at: float, cached_from: int | None = None
-) -> tuple[object, ...]:
-    return (
-        run_id,
-        result_key(result),
-        result.url,
-        checked_at,
-        int(result.ok),
-        result.outcome,
-        result.status,
-        result.error,
-        result.elapsed_ms,
-        cached_from,
-        result_json(result),
-    )
+_ABORT_WAIT: Final = 5.0
+_NOW: Final = (0.0, None)  # not noted: checked just now
 
 
 class Recorder:
-    """Writes one run's results as they arrive, in batched transactions.
+    """Stores one run's results as they arrive.
 
     Used like a sink by the thread that receives results. Results that are already stored
     (replayed by --resume) or reused from an earlier run are announced with `note` first.
@@ -48,24 +38,28 @@ class Recorder:
     def __init__(self, store: Store, run: Run) -> None:
         self.store = store
         self.run = run
-        self._pending: list[tuple[object, ...]] = []
+        self._pending: list[Item] = []
         self._last_commit = time.monotonic()
         self._started = time.monotonic()
         self._notes: dict[int, tuple[float, int | None] | None] = {}
+        self._seq = store.next_seq(run.id)
         self.written = 0  # results received, stored now or before
-        self._heartbeat = Heartbeat(store.path, run.id)
-        self._heartbeat.start()
+        self._writer = Writer(store.path, run)
+        self._writer.start()
 
     def note(self, result: Result, checked_at: float | None, cached_from: int | None) -> None:
         """Say where the next write of `result` comes from: None means already stored."""
         self._notes[id(result)] = None if checked_at is None else (checked_at, cached_from)
 
     def write(self, result: Result) -> None:
-        origin = self._notes.pop(id(result), (time.time(), None))
+        origin = self._notes.pop(id(result), _NOW) if self._notes else _NOW
+        if origin is _NOW:
+            origin = (time.time(), None)
         self.written += 1
         if origin is None:
             return
-        self._pending.append(row_of(self.run.id, result, origin[0], origin[1]))
+        self._pending.append(Item(result, origin[0], origin[1], self._seq))
+        self._seq += 1
         if (
             len(self._pending) >= BATCH_ROWS
             or time.monotonic() - self._last_commit >= BATCH_SECONDS
@@ -73,23 +67,24 @@ class Recorder:
             self.flush()
 
     def flush(self) -> None:
-        rows, self._pending = self._pending, []
-        if rows:
-            self.store.insert(rows)
+        """Hand what was received to the writer (it commits in its own time)."""
+        items, self._pending = self._pending, []
+        if items:
+            self._writer.put(items)
         self._last_commit = time.monotonic()
 
     def close(self, summary: Summary, complete: bool) -> None:
         """End this session: the run is done, or interrupted and can be resumed."""
-        self._heartbeat.stop()
         self.flush()
+        self._writer.finish()
         state = DONE if complete else INTERRUPTED
         self.store.end_run(self.run.id, state, summary, time.monotonic() - self._started)
 
     def abort(self) -> None:
         """Last words before an immediate exit (second Ctrl-C): keep what was received."""
-        self._heartbeat.stop(wait=False)
         with contextlib.suppress(Exception):
             self.flush()
+            self._writer.finish(timeout=_ABORT_WAIT)
         with contextlib.suppress(Exception):
             self.store.db.execute(
                 "UPDATE runs SET state = ?, updated = ? WHERE id = ?",
@@ -97,33 +92,66 @@ class Recorder:
             )
 
 
-class Heartbeat(threading.Thread):
-    """Writes the run's `updated` time every few seconds while it goes on, so that another
-    machine sharing the store can tell a live run from one that died."""
+class Writer(threading.Thread):
+    """Commits batches of results with a connection of its own, and writes the heartbeat
+    (`runs.updated`) every few seconds so another machine can tell a live run from a dead one.
+    """
 
-    def __init__(self, path: Path, run_id: int, every: float = HEARTBEAT_SECONDS) -> None:
-        super().__init__(name="urlsweep-heartbeat", daemon=True)
-        self._every = every
+    def __init__(self, path: Path, run: Run, every: float = HEARTBEAT_SECONDS) -> None:
+        super().__init__(name="urlsweep-store", daemon=True)
         self._path = path
-        self._run_id = run_id
-        self._stopped = threading.Event()
+        self._run = run
+        self._every = every
+        self._queue: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+
+    def put(self, items: list[Item]) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put(items)
+
+    def finish(self, timeout: float | None = None) -> None:
+        """Commit everything handed over, then stop; raises what the writer met."""
+        self._queue.put(None)
+        self.join(timeout)
+        if self.error is not None:
+            raise self.error
 
     def run(self) -> None:
         try:
-            db = sqlite3.connect(self._path, timeout=HEARTBEAT_SECONDS, isolation_level=None)
-        except sqlite3.Error:
+            db = connect(self._path, create=False)
+        except BaseException as exc:
+            self.error = exc
+            self._drain()
             return
         try:
-            while not self._stopped.wait(self._every):
-                with contextlib.suppress(sqlite3.Error):  # busy: the next beat will do
-                    db.execute(
-                        "UPDATE runs SET updated = ? WHERE id = ? AND state = ?",
-                        (time.time(), self._run_id, RUNNING),
-                    )
+            profile = profile_id(db, self._run.profile)
+            beat = time.monotonic()
+            while True:
+                try:
+                    items = self._queue.get(timeout=self._every)
+                except queue.Empty:
+                    items = []
+                if items is None:
+                    return
+                write_batch(db, self._run.id, profile, items)
+                if time.monotonic() - beat >= self._every:
+                    beat = time.monotonic()
+                    with contextlib.suppress(Exception):  # busy: the next beat will do
+                        self._heartbeat(db)
+        except BaseException as exc:
+            self.error = exc
+            self._drain()
         finally:
             db.close()
 
-    def stop(self, *, wait: bool = True) -> None:
-        self._stopped.set()
-        if wait and self.ident is not None:
-            self.join()
+    def _heartbeat(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "UPDATE runs SET updated = ? WHERE id = ? AND state = ?",
+            (time.time(), self._run.id, RUNNING),
+        )
+
+    def _drain(self) -> None:
+        while self._queue.get() is not None:
+            pass

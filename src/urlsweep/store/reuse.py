@@ -59,6 +59,7 @@ class Reuse:
         self._store = store
         self._recorder = recorder
         self._run = recorder.run
+        self._profile = store.profile_id(self._run.profile) or 0
         self._finished = store.finished_keys(self._run.id) if resume else None
         self._cache = cache
         self._fail_after = fail_after
@@ -106,7 +107,7 @@ class Reuse:
         n = self._fail_after
         if n <= 1 or result.ok or result.outcome == SKIPPED or result.error == INVALID_URL:
             return result
-        before = self._store.failures_before(result_key(result), self._run.id, n - 1)
+        before = min(self._store.streak(result_key(result), self._profile), n - 1)
         if before + 1 >= n:
             return result
         runs = "run" if before == 0 else "runs"
@@ -184,7 +185,7 @@ class Reuse:
                     if key % (1 << 64) in hits:
                         self.stats.add(duplicates=1)
                         continue
-                    hit = reader.fresh(key, since, self._run.profile)
+                    hit = reader.fresh(key, since, self._profile)
                     if hit is not None and hit.result not in cache.exclude:
                         hits.insert(key % (1 << 64))
                         sources = (target.source,) if target.source else ()

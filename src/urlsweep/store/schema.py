@@ -10,11 +10,11 @@ import sqlite3
 from pathlib import Path
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
 
-_SCHEMA = """
+_RUNS = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     started REAL NOT NULL,            -- unix time of the first session
@@ -32,23 +32,57 @@ CREATE TABLE IF NOT EXISTS runs (
     elapsed REAL NOT NULL DEFAULT 0,  -- seconds spent checking, over all sessions
     sessions INTEGER NOT NULL DEFAULT 1
 );
-CREATE TABLE IF NOT EXISTS results (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    digest INTEGER NOT NULL,          -- of the normalised URL (see result_key)
+"""
+# Format 2: a result is written once, when it differs from the URL's latest one under the
+# same profile; each run adds one small `seen` row per URL (which result, when, how long).
+_SCHEMA = """
+CREATE TABLE profiles (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE results (                -- one row per distinct result of a URL and profile
+    id INTEGER PRIMARY KEY,
+    digest INTEGER NOT NULL,          -- of the normalised URL (see keys.result_key)
+    profile INTEGER NOT NULL,         -- profiles.id
+    run_id INTEGER NOT NULL,          -- the run that first got it
+    sig INTEGER NOT NULL,             -- digest of what it says, timing aside
     url TEXT NOT NULL,                -- as the input wrote it
-    checked_at REAL NOT NULL,         -- unix time of the check (kept when reused from cache)
+    final_url TEXT,
+    status INTEGER,
     ok INTEGER NOT NULL,
     outcome TEXT NOT NULL,
-    status INTEGER,
     error TEXT,
-    elapsed_ms REAL NOT NULL,
-    cached_from INTEGER,              -- the run whose result was reused, if any
-    record TEXT NOT NULL              -- Result.to_dict() as JSON
+    detail TEXT,
+    method TEXT,
+    attempts INTEGER,
+    ip TEXT,
+    redirects TEXT,                   -- JSON [[url, status], ...], NULL when none
+    sources TEXT,                     -- JSON list, NULL when none
+    extra TEXT                        -- JSON of any other record fields, NULL when none
 );
-CREATE UNIQUE INDEX IF NOT EXISTS results_run ON results(run_id, digest);
-CREATE INDEX IF NOT EXISTS results_digest ON results(digest, run_id);
+CREATE INDEX results_digest ON results(digest);
+CREATE TABLE current (                -- the latest result of each URL under each profile
+    profile INTEGER NOT NULL,
+    digest INTEGER NOT NULL,
+    result_id INTEGER NOT NULL,
+    sig INTEGER NOT NULL,
+    first_run INTEGER NOT NULL,       -- first seen
+    first_seen REAL NOT NULL,
+    last_run INTEGER NOT NULL,        -- last seen
+    last_checked REAL NOT NULL,       -- when last checked (a cache hit keeps the check's time)
+    checked_run INTEGER NOT NULL,     -- the run that last checked it
+    changed_run INTEGER NOT NULL,     -- the run whose result is the latest: its last change
+    streak INTEGER NOT NULL,          -- failed checks in a row (--fail-after)
+    PRIMARY KEY (profile, digest)
+) WITHOUT ROWID;
+CREATE TABLE seen (                   -- which URLs each run covered
+    run_id INTEGER NOT NULL,
+    result_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,             -- arrival order in the run
+    checked_at INTEGER NOT NULL,      -- unix time in ms (kept when reused from cache)
+    elapsed INTEGER NOT NULL,         -- the check's time in 0.1 ms (as the output rounds it)
+    cached_from INTEGER,              -- the run whose result was reused, if any
+    PRIMARY KEY (run_id, result_id)
+) WITHOUT ROWID;
 """
-_OURS: Final = frozenset({"runs", "results"})
+_OURS: Final = frozenset({"runs", "results", "profiles", "current", "seen"})
 
 
 class StoreError(Exception):
@@ -91,10 +125,29 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
                 f"{path} is an SQLite database of another application, not a urlsweep store;"
                 " not touching it (pick another --store path)"
             )
+    if version == 0:
+        # New stores give space back as they shrink (prune); set before the first table.
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    if version < SCHEMA_VERSION:
-        db.executescript(_SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};")
+    if version == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]  # another may have won
+        if version == 0:
+            for statement in (_RUNS + _SCHEMA).split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        elif version < SCHEMA_VERSION:
+            from urlsweep.store.migrate import migrate
+
+            migrate(db, _SCHEMA)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _make_private(path: Path) -> None:

@@ -1,0 +1,195 @@
+"""A batch of results into the store: a result is written only when it differs from the
+URL's latest one under the same profile; each URL a run covers costs one small `seen` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Final, NamedTuple
+
+from urlsweep.result import SKIPPED, Result
+from urlsweep.store.keys import result_key
+
+# Record fields kept in columns of their own; any other field goes to `extra` (JSON).
+_COLUMNS: Final = (
+    "url",
+    "final_url",
+    "status",
+    "ok",
+    "outcome",
+    "error",
+    "detail",
+    "method",
+    "attempts",
+    "ip",
+)
+_PER_RUN: Final = frozenset({"elapsed_ms", "redirects", "sources", *_COLUMNS})
+RESULT_FIELDS: Final = (*_COLUMNS, "redirects", "sources", "extra")
+
+
+class Item(NamedTuple):
+    """One result as the recorder hands it over."""
+
+    result: Result
+    checked_at: float
+    cached_from: int | None
+    seq: int
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def columns(result: Result) -> tuple[int, tuple[Any, ...]]:
+    """The result's signature (what it says, timing aside) and its column values."""
+    d = result.to_dict()
+    hops = d["redirects"]
+    extra = {k: v for k, v in d.items() if k not in _PER_RUN}
+    cols = (
+        d["url"],
+        d["final_url"],
+        d["status"],
+        int(d["ok"]),
+        d["outcome"],
+        d["error"],
+        d["detail"] or None,
+        d["method"],
+        d["attempts"],
+        d["ip"],
+        _dumps([[h["url"], h["status"]] for h in hops]) if hops else None,
+        _dumps(d["sources"]) if d["sources"] else None,
+        _dumps(extra) if extra else None,
+    )
+    sig = int.from_bytes(hashlib.blake2b(repr(cols).encode(), digest_size=8).digest(), "big")
+    return sig - (1 << 63), cols
+
+
+def decode(row: sqlite3.Row | tuple[Any, ...], elapsed: int) -> Result:
+    """A Result from the columns in RESULT_FIELDS order and the run's elapsed (0.1 ms)."""
+    url, final, status, ok, outcome, error, detail, method, attempts, ip = tuple(row)[:10]
+    hops, sources, extra = tuple(row)[10:13]
+    d: dict[str, Any] = json.loads(extra) if extra else {}
+    d.update(
+        url=url,
+        final_url=final,
+        status=status,
+        ok=bool(ok),
+        outcome=outcome,
+        error=error,
+        detail=detail or "",
+        redirects=[{"url": u, "status": s} for u, s in json.loads(hops)] if hops else [],
+        method=method,
+        elapsed_ms=elapsed / 10,
+        attempts=attempts,
+        ip=ip,
+        sources=json.loads(sources) if sources else [],
+    )
+    return Result.from_dict(d)
+
+
+_INSERT_RESULT: Final = (
+    "INSERT INTO results (id, digest, profile, run_id, sig, "
+    + ", ".join(RESULT_FIELDS)
+    + ") VALUES (?, ?, ?, ?, ?"
+    + ", ?" * len(RESULT_FIELDS)
+    + ")"
+)
+_UPSERT_CURRENT: Final = """
+INSERT INTO current (profile, digest, result_id, sig, first_run, first_seen, last_run,
+                     last_checked, checked_run, changed_run, streak)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (profile, digest) DO UPDATE SET
+    changed_run = CASE WHEN current.result_id = excluded.result_id
+                       THEN current.changed_run ELSE excluded.changed_run END,
+    result_id = excluded.result_id, sig = excluded.sig, last_run = excluded.last_run,
+    last_checked = excluded.last_checked, checked_run = excluded.checked_run,
+    streak = excluded.streak
+"""
+_INSERT_SEEN: Final = (
+    "INSERT OR IGNORE INTO seen (run_id, result_id, seq, checked_at, elapsed, cached_from)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def write_batch(
+    db: sqlite3.Connection, run_id: int, profile: int, items: Sequence[Item], *, begin: bool = True
+) -> None:
+    """Store `items` for `run_id` in one transaction (the connection is in autocommit mode;
+    with begin=False, in the caller's transaction)."""
+    if not items:
+        return
+    keys = [result_key(item.result) for item in items]
+    encoded = [columns(item.result) for item in items]
+    if begin:
+        db.execute("BEGIN IMMEDIATE")
+    try:
+        latest = {
+            digest: (result_id, sig, streak)
+            for digest, result_id, sig, streak in db.execute(
+                "SELECT digest, result_id, sig, streak FROM current"
+                " WHERE profile = ? AND digest IN (SELECT value FROM json_each(?))",
+                (profile, _dumps(sorted(set(keys)))),
+            )
+        }
+        next_id = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM results").fetchone()[0])
+        new: list[tuple[Any, ...]] = []
+        upserts: list[tuple[Any, ...]] = []
+        seen: list[tuple[Any, ...]] = []
+        for item, digest, (sig, cols) in zip(items, keys, encoded, strict=True):
+            old = latest.get(digest)
+            if old is not None and old[1] == sig:
+                result_id = old[0]
+            else:
+                result_id = next_id
+                next_id += 1
+                new.append((result_id, digest, profile, run_id, sig, *cols))
+            streak = old[2] if old is not None else 0
+            result = item.result
+            if item.cached_from is None and result.outcome != SKIPPED:
+                streak = 0 if result.ok else streak + 1
+            latest[digest] = (result_id, sig, streak)
+            checked_run = run_id if item.cached_from is None else item.cached_from
+            upserts.append(
+                (
+                    profile,
+                    digest,
+                    result_id,
+                    sig,
+                    run_id,
+                    item.checked_at,
+                    run_id,
+                    item.checked_at,
+                    checked_run,
+                    run_id,
+                    streak,
+                )
+            )
+            seen.append(
+                (
+                    run_id,
+                    result_id,
+                    item.seq,
+                    round(item.checked_at * 1000),
+                    round(result.elapsed_ms * 10),
+                    item.cached_from,
+                )
+            )
+        if new:
+            db.executemany(_INSERT_RESULT, new)
+        db.executemany(_UPSERT_CURRENT, upserts)
+        db.executemany(_INSERT_SEEN, seen)
+    except BaseException:
+        if begin:
+            db.execute("ROLLBACK")
+        raise
+    if begin:
+        db.execute("COMMIT")
+
+
+def profile_id(db: sqlite3.Connection, key: str) -> int:
+    db.execute("INSERT OR IGNORE INTO profiles (key) VALUES (?)", (key,))
+    row = db.execute("SELECT id FROM profiles WHERE key = ?", (key,)).fetchone()
+    return int(row[0])
