@@ -32,6 +32,7 @@ class Config:
     path: str
     values: dict[str, Any]
     hosts: tuple[HostRule, ...]
+    watch: tuple[Any, ...] = ()  # [[watch]] tables, read by `urlsweep watch` (cli/watch.py)
 
 
 def discover(explicit: str | None, cwd: str = ".") -> str | None:
@@ -53,7 +54,11 @@ def load(path: str) -> Config:
     hosts = values.pop("hosts", {})
     if not isinstance(hosts, dict):
         raise ConfigError(f'{path}: hosts: want tables like [hosts."example.com"]')
-    return Config(path, values, tuple(_host_rule(path, k, v) for k, v in hosts.items()))
+    watch = values.pop("watch", [])
+    if not isinstance(watch, list):
+        raise ConfigError(f"{path}: watch: want [[watch]] tables (pattern, interval)")
+    rules = tuple(_host_rule(path, k, v) for k, v in hosts.items())
+    return Config(path, values, rules, tuple(watch))
 
 
 def _table(path: str, *, required: bool) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from urlsweep.cli.polite import config_options, fail_on_option, politeness_optio
 from urlsweep.cli.run import dask_engine, run_check
 from urlsweep.cli.store_cmds import COMMANDS as STORE_COMMANDS
 from urlsweep.cli.store_cmds import StoreArgs, store_options, stored_run
+from urlsweep.cli.watch import WATCH_META, build_watch
 from urlsweep.options import DEFAULT_USER_AGENT, OptionError, Options, StatusSet, parse_header
 
 INPUT_TYPES = ("auto", "urls", "html", "markdown", "sitemap")
@@ -44,6 +45,7 @@ class ConfigCommand(click.Command):
                 conf = cfg.load(path)
                 cfg.apply(ctx, conf)
                 ctx.meta[HOSTS_META] = conf.hosts
+                ctx.meta[WATCH_META] = (path, conf.watch)
         except cfg.ConfigError as exc:
             fail(str(exc))
         return super().invoke(ctx)
@@ -444,6 +446,8 @@ def demo(workers: int | None) -> None:
 
 for _command in STORE_COMMANDS:
     main.add_command(_command)
+
+main.add_command(build_watch(check, ConfigCommand, HOSTS_META))
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,401 @@
+"""`urlsweep watch`: check's inputs and options, checked every interval, changes reported.
+
+The command is built from `check`'s own options (so flags, config keys and help agree) plus
+the watch's; the loop, change detection, sinks and server are the library's
+(`urlsweep.watch`). Everything heavy is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import sys
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from urlsweep.engine.source import ResultSource
+    from urlsweep.inputs import Target
+    from urlsweep.options import Options
+    from urlsweep.watch.schedule import WatchRule
+
+WATCH_META = "urlsweep.watch"  # (config path, its [[watch]] tables), set by ConfigCommand
+
+# check's options that make no sense for a watch (its output is events, not a report).
+_NOT_FOR_WATCH = (
+    "inputs",
+    "fmt",
+    "output",
+    "processes",
+    "no_progress",
+    "extract",
+    "offline",
+    "fail_on",
+    "dask",
+    "partition_size",
+    "resume",
+    "cache_max_age",
+    "cache_exclude_status",
+)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from urlsweep.options import OptionError
+    from urlsweep.store.cachepolicy import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _watch_options() -> list[click.Parameter]:
+    return [
+        click.Argument(["inputs"], nargs=-1, metavar="INPUT..."),
+        click.Option(
+            ["--every"],
+            default="5m",
+            show_default=True,
+            metavar="INTERVAL",
+            callback=_duration,
+            help="Check every INTERVAL (90s, 5m, 1h; fractions too: 0.5s). [[watch]] tables "
+            "in the config file set other intervals per URL or host.",
+        ),
+        click.Option(
+            ["--rounds"],
+            type=click.IntRange(1, None),
+            default=None,
+            metavar="N",
+            help="Stop after N rounds (default: run until Ctrl-C or SIGTERM).",
+        ),
+        click.Option(
+            ["--serve"],
+            metavar="[HOST:]PORT",
+            default=None,
+            help="Serve the live page, /metrics, /events and /healthz here (HOST defaults "
+            "to 127.0.0.1; another address only when given; port 0 picks a free one).",
+        ),
+        click.Option(
+            ["--on-change-exec"],
+            "on_change_exec",
+            metavar="COMMAND",
+            default=None,
+            help="Run COMMAND (split like a shell would, never run by one) for each change, "
+            "with the event as JSON on stdin.",
+        ),
+        click.Option(
+            ["--exec-timeout"],
+            type=click.FloatRange(0.1, 3600),
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Kill an --on-change-exec command that runs longer.",
+        ),
+        click.Option(
+            ["--on-change-webhook"],
+            "on_change_webhook",
+            metavar="URL",
+            default=None,
+            help="POST each change as JSON to URL (retried with backoff; failures are logged).",
+        ),
+        click.Option(
+            ["--webhook-format"],
+            type=click.Choice(["json", "slack"]),
+            default="json",
+            show_default=True,
+            help="slack: Slack's incoming-webhook shape, a `text` line plus the event.",
+        ),
+        click.Option(
+            ["--keep-rounds"],
+            type=click.IntRange(0, None),
+            default=1000,
+            show_default=True,
+            metavar="N",
+            help="Keep the results of the last N rounds in the store (0: keep all); "
+            "events and URL states are always kept.",
+        ),
+        click.Option(
+            ["--dask"],
+            metavar="ADDRESS",
+            default=None,
+            help="Run each round's checks on a Dask cluster (see docs/dask.md); the schedule "
+            "and the server stay here.",
+        ),
+        click.Option(
+            ["--partition-size"],
+            type=click.IntRange(1, 1_000_000),
+            default=500,
+            show_default=True,
+            help="With --dask: URLs per task.",
+        ),
+    ]
+
+
+def build_watch(
+    check: click.Command, command_cls: type[click.Command], hosts_meta: str
+) -> click.Command:
+    """The `watch` command: check's options (minus a report's) and the watch's own."""
+    own = _watch_options()
+    names = {p.name for p in own}
+    params = [
+        own[0],
+        *own[1:],
+        *(p for p in check.params if p.name not in _NOT_FOR_WATCH and p.name not in names),
+    ]
+
+    def callback(**kwargs: Any) -> None:
+        _watch(hosts_meta, **kwargs)
+
+    return command_cls(
+        "watch",
+        callback=callback,
+        help=_HELP,
+        short_help="Check URLs every interval; report changes, serve a live page.",
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+        params=params,
+    )
+
+
+_HELP = """Check INPUT... every interval and report what changes.
+
+INPUT is what check takes: URLs, files of URLs, sitemaps, HTML and Markdown documents; they
+are read again every round. A change (an outcome that differs from the URL's last settled
+one, seen --fail-after rounds in a row) is printed as one JSON line on stdout, stored, and
+sent to --on-change-exec and --on-change-webhook. A URL seen for the first time is an event
+only when it is not ok.
+
+Every round is a run in the store (urlsweep runs, history); a restart carries on the
+schedule, states and round numbers from there.
+
+Exit status: after --rounds N, 0, or 1 when URLs are broken at the end; 2 usage error;
+130 on Ctrl-C or SIGTERM (the round in flight finishes its checks and is recorded as
+interrupted).
+"""
+
+
+def _rules(source: tuple[str, tuple[Any, ...]] | None) -> tuple[WatchRule, ...]:
+    from urlsweep.cli.common import fail
+    from urlsweep.options import OptionError
+    from urlsweep.store.cachepolicy import parse_duration
+    from urlsweep.watch.schedule import WatchRule
+
+    if not source:
+        return ()
+    path, tables = source
+    rules = []
+    for i, table in enumerate(tables, 1):
+        where = f"{path}: [[watch]] #{i}"
+        if not isinstance(table, dict) or set(table) != {"pattern", "interval"}:
+            fail(f"{where}: want exactly pattern = '...' and interval = '5m'")
+        interval = table["interval"]
+        try:
+            seconds = (
+                float(interval)
+                if isinstance(interval, int | float) and not isinstance(interval, bool)
+                else parse_duration(str(interval))
+            )
+            rules.append(WatchRule(str(table["pattern"]), seconds))
+        except OptionError as exc:
+            fail(f"{where}: {exc}")
+    return tuple(rules)
+
+
+def _watch(hosts_meta: str, **params: Any) -> None:
+    from urlsweep.cli.common import fail, warn
+    from urlsweep.cli.interrupts import Interrupts
+    from urlsweep.cli.polite import take_politeness
+    from urlsweep.cli.store_cmds import StoreArgs, say
+    from urlsweep.inputs import InputError
+    from urlsweep.options import OptionError, Options
+    from urlsweep.plan import LinkArgs, plan_run, split_inputs
+    from urlsweep.watch.runner import WatchConfig, Watcher
+    from urlsweep.watch.sinks import Delivery, ExecSink, Sink, StdoutSink, WebhookSink
+
+    ctx = click.get_current_context()
+    inputs: tuple[str, ...] = params.pop("inputs")
+    quiet = bool(params.pop("quiet"))
+    _logging(params.pop("verbose"))
+    if not inputs:
+        fail("no INPUT given (URLs or files of URLs to watch); see urlsweep watch -h")
+    if "-" in inputs:
+        fail("watch reads its inputs again every round: give URLs or files, not stdin (-)")
+    rules = _rules(ctx.meta.get(WATCH_META))
+    args = StoreArgs.current()
+    every: float = params.pop("every")
+    rounds: int | None = params.pop("rounds")
+    serve: str | None = params.pop("serve")
+    dask: str | None = params.pop("dask")
+    partition_size: int = params.pop("partition_size")
+    link = LinkArgs(
+        input_type=params.pop("input_type"),
+        base_url=params.pop("base_url"),
+        root_dir=params.pop("root_dir"),
+        check_fragments=params.pop("check_fragments"),
+        bare_urls=params.pop("bare_urls"),
+    )
+    exec_cmd, exec_timeout = params.pop("on_change_exec"), params.pop("exec_timeout")
+    webhook, webhook_format = params.pop("on_change_webhook"), params.pop("webhook_format")
+    keep_rounds: int = params.pop("keep_rounds")
+    try:
+        options = Options(
+            workers=params.pop("workers"),
+            timeout=params.pop("timeout"),
+            method=params.pop("method"),
+            max_redirects=params.pop("max_redirects"),
+            accept=params.pop("accept"),
+            insecure=params.pop("insecure"),
+            ca_cert=params.pop("ca_cert"),
+            user_agent=params.pop("user_agent"),
+            headers=params.pop("headers"),
+            hosts=ctx.meta.get(hosts_meta, ()),
+            **take_politeness(params),
+        )
+        config = WatchConfig(
+            every=every,
+            rounds=rounds,
+            rules=rules,
+            fail_after=args.fail_after,
+            keep_rounds=keep_rounds or None,
+        )
+        plan = split_inputs(inputs, link.input_type)
+    except (InputError, OptionError) as exc:
+        fail(str(exc))
+    lists_only = not (plan.documents or plan.sitemaps)
+
+    def log(message: str) -> None:
+        click.echo(f"urlsweep: {message}", err=True)
+
+    with contextlib.ExitStack() as stack:
+        make_engine = None
+        if dask is not None:
+            if not lists_only:
+                fail("--dask watches URL lists (URLs, files of URLs), not documents or sitemaps")
+            make_engine = _dask_engine(dask, partition_size, stack)
+
+        def make_source(due: Any) -> ResultSource:
+            source, _ = plan_run(
+                inputs,
+                options,
+                link,
+                processes=1,
+                engine=make_engine,
+                targets=due if lists_only else None,
+            )
+            return source
+
+        store = _open_store(args, quiet, stack)
+        sinks: list[Sink] = [StdoutSink(sys.stdout)]
+        slow: list[Sink] = []
+        stop_delivery = threading.Event()
+        try:
+            if exec_cmd is not None:
+                slow.append(ExecSink(shlex.split(exec_cmd), exec_timeout, log))
+            if webhook is not None:
+                slow.append(WebhookSink(webhook, fmt=webhook_format, log=log, stop=stop_delivery))
+        except (OptionError, ValueError) as exc:
+            fail(str(exc))
+        delivery = Delivery(slow, log, stop_delivery)
+
+        def on_round(n: int, summary: Any, seconds: float) -> None:
+            if not quiet:
+                not_ok = summary.total - summary.ok
+                log(f"round {n}: {summary.total} checked, {not_ok} not ok, {seconds:.2f} s")
+
+        try:
+            watcher = Watcher(
+                inputs,
+                options,
+                config,
+                make_source,
+                store=store,
+                sinks=sinks,
+                delivery=delivery,
+                on_round=on_round,
+            )
+        except OptionError as exc:
+            fail(str(exc))
+        if watcher.resumed_rounds:
+            say(f"resuming after round {watcher.resumed_rounds}", quiet=quiet)
+        server = None
+        if serve is not None:
+            from urlsweep.watch.server import StatusServer, parse_address
+
+            try:
+                host, port = parse_address(serve)
+                server = StatusServer(host, port, watcher.board, watcher.metrics)
+            except OptionError as exc:
+                fail(str(exc))
+                raise  # unreachable: fail exits
+            server.start()
+            log(f"serving {server.url}")
+        delivery.start()
+        interrupts = Interrupts(notify=None if quiet else warn)
+        try:
+            with interrupts.installed(), interrupts.receiving(watcher.stop, watcher.save):
+                try:
+                    watcher.run()
+                except (InputError, OptionError) as exc:
+                    log(f"error: {exc}")
+                    code = 2
+                else:
+                    code = watcher.exit_status()
+        finally:
+            if server is not None:
+                server.stop()
+            delivery.close()
+    sys.exit(interrupts.exit_code(code))
+
+
+def _logging(verbose: int) -> None:
+    if verbose > 0:
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            format="%(asctime)s %(threadName)-20s %(levelname)-5s %(message)s",
+            stream=sys.stderr,
+        )
+
+
+def _open_store(args: Any, quiet: bool, stack: contextlib.ExitStack) -> Any:
+    from urlsweep.cli.common import fail
+    from urlsweep.cli.store_cmds import say
+    from urlsweep.store.db import DEFAULT_PATH, Store, StoreError
+
+    if not args.enabled:
+        return None
+    try:
+        return stack.enter_context(Store(args.path or DEFAULT_PATH))
+    except StoreError as exc:
+        if args.path is not None or args.fail_after > 1:
+            fail(str(exc))
+        say(f"warning: results not stored: {exc}", quiet=quiet)
+        return None
+
+
+def _dask_engine(address: str, partition_size: int, stack: contextlib.ExitStack) -> Any:
+    """One connection for the whole watch; each round is a DaskSource on it."""
+    from urlsweep.cli.common import fail
+    from urlsweep.options import OptionError
+
+    try:
+        from urlsweep.scale import dask as udask
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in ("dask", "distributed"):
+            raise
+        fail("--dask needs Dask on this machine: pip install 'urlsweep[dask]'")
+    try:
+        udask.parse_address(address)
+    except OptionError as exc:
+        fail(str(exc))
+    client = stack.enter_context(udask.connect(address))
+
+    def make(targets: Iterable[Target], options: Options) -> ResultSource:
+        return udask.DaskSource(client, targets, options, partition_size=partition_size)
+
+    return make

@@ -1,0 +1,240 @@
+"""The watch loop: one round after another on the caller's thread, each a run of the engine.
+
+One engine per round, and a round starts only once the previous one has delivered its last
+result: no host is ever checked by two rounds at once, and its per-host limits hold as in
+`check`. Rounds are planned every `tick` from the first; a round that overruns its slot makes
+the next start at once (its lag is measured), and slots missed entirely are skipped rather
+than run back to back. `stop()` may be called from a signal handler: the round in flight
+finishes its checks in flight and is recorded as interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from urlsweep.inputs import Target
+from urlsweep.options import Options
+from urlsweep.summary import Summary
+from urlsweep.watch.board import Board
+from urlsweep.watch.changes import Event, Tracker
+from urlsweep.watch.metrics import Metrics
+from urlsweep.watch.schedule import Schedule, WatchRule
+from urlsweep.watch.sinks import Delivery, Sink
+
+if TYPE_CHECKING:
+    from urlsweep.engine.source import ResultSource
+    from urlsweep.store.db import Store
+    from urlsweep.watch.state import WatchState
+
+log = logging.getLogger("urlsweep")
+
+Due = Callable[[Iterable[Target]], Iterable[Target]]
+# Makes one round's source; `due` filters the targets of URL lists (None: check them all).
+MakeSource = Callable[[Due], "ResultSource"]
+SAVE_EVERY = 30.0  # seconds between writes of the URL states (and at the end)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    every: float
+    rounds: int | None = None  # None: until stopped
+    rules: tuple[WatchRule, ...] = ()
+    fail_after: int = 1
+    keep_rounds: int | None = 1000  # results of older rounds leave the store
+
+
+@dataclass
+class RoundStats:
+    """Figures of the rounds run in this session (the soak benchmark reads them)."""
+
+    lags: list[float] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    missed: int = 0
+
+
+class Watcher:
+    def __init__(
+        self,
+        inputs: Sequence[str],
+        options: Options,
+        config: WatchConfig,
+        make_source: MakeSource,
+        *,
+        store: Store | None = None,
+        sinks: Sequence[Sink] = (),
+        delivery: Delivery | None = None,
+        on_round: Callable[[int, Summary, float], None] | None = None,
+    ) -> None:
+        self.inputs = list(inputs)
+        self.options = options
+        self.config = config
+        self._make_source = make_source
+        self.store = store
+        self.sinks = list(sinks)
+        self.delivery = delivery
+        self.on_round = on_round
+        self.tracker = Tracker(config.fail_after)
+        self.schedule = Schedule(config.every, config.rules)
+        self.board = Board(self.schedule.tick)
+        self.metrics = Metrics(self.board)
+        self.stats = RoundStats()
+        self._stop = threading.Event()
+        self._source: ResultSource | None = None
+        self._state: WatchState | None = None
+        self._round = 0
+        self._saved = time.monotonic()
+        self.interrupted = False
+        if store is not None:
+            self._restore(store)
+
+    # -- control -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop after the checks in flight; safe from a signal handler (it never blocks)."""
+        self.interrupted = True
+        self._stop.set()
+        source = self._source
+        if source is not None:
+            source.cancel()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # -- restart -------------------------------------------------------------------------
+    def _restore(self, store: Store) -> None:
+        from urlsweep.store.db import Identity
+        from urlsweep.watch.state import WatchState
+
+        watch = Identity.of(self.inputs, self.options).inputs_key
+        self._state = state = WatchState(store, watch)
+        self._round = state.rounds()
+        for key, url_state, planned, uptime in state.load():
+            self.tracker.states[key] = url_state
+            if planned is not None:
+                self.schedule.checked(key, planned)
+            self.board.restore(key, url_state, uptime)
+        for event in state.events(self.board.events.maxlen or 100):
+            self.board.events.append(event)
+
+    @property
+    def resumed_rounds(self) -> int:
+        return self._round
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run rounds until `config.rounds` are done or `stop()` is called."""
+        urls = {k: s.url for k, s in self.tracker.states.items()}
+        planned = self.schedule.first_round(time.time(), urls)
+        tick = self.schedule.tick
+        done = 0
+        try:
+            while not self._stop.is_set():
+                self.board.round_ends(self.board.last_duration or 0.0, planned)
+                wait = planned - time.time()
+                if wait > 0 and self._stop.wait(wait):
+                    break
+                self._round += 1
+                self._one_round(self._round, planned)
+                done += 1
+                if self.config.rounds is not None and done >= self.config.rounds:
+                    break
+                planned += tick
+                behind = time.time() - planned
+                if behind > tick:  # whole slots missed: skip them, do not run them all
+                    skipped = int(behind // tick)
+                    self.stats.missed += skipped
+                    planned += skipped * tick
+        finally:
+            self.board.stopping = True
+            self.save()
+
+    def _one_round(self, round_no: int, planned: float) -> None:
+        from urlsweep.store.db import Recorder, result_key
+
+        started = time.time()
+        self.board.round_begins(round_no, planned, started)
+        self.stats.lags.append(max(0.0, started - planned))
+        recorder = None
+        if self.store is not None and self._state is not None:
+            run = self.store.begin_run(self.inputs, self.options)
+            self._state.begin_round(round_no, run.id, planned)
+            recorder = Recorder(self.store, run)
+        summary = Summary()
+        complete = False
+        t0 = time.monotonic()
+        try:
+            self._source = source = self._make_source(
+                lambda targets: self.schedule.due(targets, planned)
+            )
+            if self._stop.is_set():
+                source.cancel()
+            for result in source:
+                at = time.time()
+                key = result_key(result)
+                summary.add(result)
+                if recorder is not None:
+                    recorder.write(result)
+                event = self.tracker.observe(key, result, round_no, at)
+                self.board.record(key, result, at, self.tracker.states.get(key))
+                self.schedule.checked(key, planned)
+                self.metrics.checks.labels(result.outcome).inc()
+                if event is not None:
+                    self._emit(key, event)
+            complete = not self._stop.is_set()
+        finally:
+            self._source = None
+            duration = time.monotonic() - t0
+            summary.finish(interrupted=not complete)
+            if recorder is not None:
+                recorder.close(summary, complete)
+        self.stats.durations.append(duration)
+        self.metrics.rounds.inc()
+        self.metrics.round_duration.observe(duration)
+        self.board.round_ends(duration, planned + self.schedule.tick)
+        if self._state is not None:
+            if time.monotonic() - self._saved >= SAVE_EVERY:
+                self.save()
+            if self.config.keep_rounds is not None:
+                self._state.prune(self.config.keep_rounds)
+        if self.on_round is not None:
+            self.on_round(round_no, summary, duration)
+
+    def _emit(self, key: int, event: Event) -> None:
+        self.board.add_event(event)
+        if self._state is not None:
+            self._state.add_events([event])
+            self._save_one(key)
+        for sink in self.sinks:
+            sink.send(event)
+        if self.delivery is not None:
+            self.delivery.send(event)
+
+    def _save_one(self, key: int) -> None:
+        """A settled change is written at once: a restart must not announce it again."""
+        assert self._state is not None
+        state = self.tracker.states.get(key)
+        if state is not None:
+            row = self.board.rows.get(key)
+            uptime = row.uptime.to_bytes() if row is not None else None
+            self._state.save([(key, state, self.schedule.last(key), uptime)])
+
+    def save(self) -> None:
+        """Write every URL's state and schedule (periodically, and when the watch ends)."""
+        self._saved = time.monotonic()
+        if self._state is None:
+            return
+        rows = []
+        with self.board.lock:
+            uptimes = {k: r.uptime.to_bytes() for k, r in self.board.rows.items()}
+        for key, state in self.tracker.states.items():
+            rows.append((key, state, self.schedule.last(key), uptimes.get(key)))
+        self._state.save(rows)
+
+    def exit_status(self) -> int:
+        """0, or 1 when URLs are broken (settled) at the end, like `check`."""
+        return 1 if self.tracker.broken() else 0

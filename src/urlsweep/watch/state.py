@@ -1,0 +1,157 @@
+"""The watch's own tables beside the results store: URL states, events, rounds.
+
+The rounds themselves are ordinary runs of the store (so `runs`, `report` and `history`
+show them); these tables add what a restart needs to carry on where the last session
+stopped: each URL's settled outcome and streak, when it was last checked (its schedule),
+the round counter, and the events. Written on the thread that records results, on the
+store's own connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from urlsweep.watch.changes import Event, UrlState
+
+if TYPE_CHECKING:
+    from urlsweep.store.db import Store
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS watch_urls (
+    watch TEXT NOT NULL,        -- which watch (its inputs)
+    digest INTEGER NOT NULL,    -- the store's key of the URL
+    url TEXT NOT NULL,
+    settled TEXT, since REAL,   -- the confirmed outcome, and since when
+    candidate TEXT, streak INTEGER NOT NULL DEFAULT 0, candidate_since REAL,
+    changed_at REAL,            -- the last change event
+    planned REAL,               -- planned start of the round that last checked it
+    uptime BLOB,                -- hourly ok/total counters (board.Uptime)
+    PRIMARY KEY (watch, digest)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS watch_events (
+    id INTEGER PRIMARY KEY,
+    watch TEXT NOT NULL,
+    at REAL NOT NULL,
+    event TEXT NOT NULL         -- the event's JSON, as the sinks got it
+);
+CREATE INDEX IF NOT EXISTS watch_events_at ON watch_events(watch, at);
+CREATE TABLE IF NOT EXISTS watch_rounds (
+    watch TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    run_id INTEGER NOT NULL,    -- the store's run holding the round's results
+    planned REAL NOT NULL,
+    started REAL NOT NULL,
+    PRIMARY KEY (watch, round)
+) WITHOUT ROWID;
+"""
+
+
+class WatchState:
+    """Reads and writes one watch's rows. Use from the thread that owns `store`."""
+
+    def __init__(self, store: Store, watch: str) -> None:
+        self.store = store
+        self.db: sqlite3.Connection = store.db
+        self.watch = watch
+        self.db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- restart -------------------------------------------------------------------------
+    def rounds(self) -> int:
+        row = self.db.execute(
+            "SELECT max(round) FROM watch_rounds WHERE watch = ?", (self.watch,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def load(self) -> Iterator[tuple[int, UrlState, float | None, bytes | None]]:
+        rows = self.db.execute(
+            "SELECT digest, url, settled, since, candidate, streak, candidate_since,"
+            " changed_at, planned, uptime FROM watch_urls WHERE watch = ?",
+            (self.watch,),
+        )
+        for r in rows:
+            state = UrlState(
+                url=r[1],
+                settled=r[2],
+                since=r[3],
+                candidate=r[4],
+                streak=r[5],
+                candidate_since=r[6],
+                changed_at=r[7],
+            )
+            yield r[0], state, r[8], r[9]
+
+    def events(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT event FROM watch_events WHERE watch = ? ORDER BY id DESC LIMIT ?",
+            (self.watch, limit),
+        ).fetchall()
+        return [json.loads(e) for (e,) in reversed(rows)]
+
+    # -- writes --------------------------------------------------------------------------
+    def begin_round(self, round_no: int, run_id: int, planned: float) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO watch_rounds (watch, round, run_id, planned, started)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (self.watch, round_no, run_id, planned, time.time()),
+        )
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        rows = [(self.watch, e.at, json.dumps(e.to_dict())) for e in events]
+        if rows:
+            with self._tx():
+                self.db.executemany(
+                    "INSERT INTO watch_events (watch, at, event) VALUES (?, ?, ?)", rows
+                )
+
+    def save(self, rows: Iterable[tuple[int, UrlState, float | None, bytes | None]]) -> None:
+        with self._tx():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO watch_urls (watch, digest, url, settled, since,"
+                " candidate, streak, candidate_since, changed_at, planned, uptime)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        self.watch,
+                        key,
+                        s.url,
+                        s.settled,
+                        s.since,
+                        s.candidate,
+                        s.streak,
+                        s.candidate_since,
+                        s.changed_at,
+                        planned,
+                        uptime,
+                    )
+                    for key, s, planned, uptime in rows
+                ),
+            )
+
+    def prune(self, keep_rounds: int) -> int:
+        """Drop the results of all but the last `keep_rounds` rounds (events stay)."""
+        old = self.db.execute(
+            "SELECT round, run_id FROM watch_rounds WHERE watch = ? ORDER BY round DESC"
+            " LIMIT -1 OFFSET ?",
+            (self.watch, keep_rounds),
+        ).fetchall()
+        for round_no, run_id in old:
+            self.store.discard_run(run_id)
+            self.db.execute(
+                "DELETE FROM watch_rounds WHERE watch = ? AND round = ?", (self.watch, round_no)
+            )
+        return len(old)
