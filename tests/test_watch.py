@@ -72,7 +72,7 @@ def test_schedule_intervals_from_rules_and_due_rounds() -> None:
     assert s.interval_of("http://a.test/other") == 5.0
     targets = [Target("http://x.slow.test/"), Target("http://a.test/api/v1")]
     assert [t.raw for t in s.due(targets, 100.0)] == [t.raw for t in targets]  # all new
-    from urlsweep.store.db import target_key
+    from urlsweep.store.keys import target_key
 
     for t in targets:
         s.checked(target_key(t), 100.0)

@@ -365,7 +365,8 @@ def _logging(verbose: int) -> None:
 def _open_store(args: Any, quiet: bool, stack: contextlib.ExitStack) -> Any:
     from urlsweep.cli.common import fail
     from urlsweep.cli.store_cmds import say
-    from urlsweep.store.db import DEFAULT_PATH, Store, StoreError
+    from urlsweep.store.db import DEFAULT_PATH, Store
+    from urlsweep.store.schema import StoreError
 
     if not args.enabled:
         return None

@@ -107,7 +107,7 @@ class Watcher:
 
     # -- restart -------------------------------------------------------------------------
     def _restore(self, store: Store) -> None:
-        from urlsweep.store.db import Identity
+        from urlsweep.store.keys import Identity
         from urlsweep.watch.state import WatchState
 
         watch = Identity.of(self.inputs, self.options).inputs_key
@@ -154,7 +154,8 @@ class Watcher:
             self.save()
 
     def _one_round(self, round_no: int, planned: float) -> None:
-        from urlsweep.store.db import Recorder, result_key
+        from urlsweep.store.keys import result_key
+        from urlsweep.store.recorder import Recorder
 
         started = time.time()
         self.board.round_begins(round_no, planned, started)

@@ -88,7 +88,7 @@ class Schedule:
 
     def due(self, targets: Iterable[Target], at: float) -> Iterator[Target]:
         """The targets a round planned at `at` (unix time) checks; invalid lines always."""
-        from urlsweep.store.db import target_key
+        from urlsweep.store.keys import target_key
 
         if not self._last:
             yield from targets
