@@ -140,9 +140,12 @@ class Scope:
         self._keys.add(host_key(url))
 
     def __contains__(self, url: str) -> bool:
-        if host_key(url) in self._keys:
-            return True
-        parts = urlsplit(url)
+        try:
+            if host_key(url) in self._keys:
+                return True
+            parts = urlsplit(url)
+        except ValueError:  # "http://[x": checked (invalid_url), never a page to read
+            return False
         name = parts.hostname or ""
         if name in self._names:
             return True

@@ -58,7 +58,10 @@ def document_url(path: str, opts: DocOptions) -> str | None:
 
 def base_of(path: str, page: PageLinks, opts: DocOptions) -> Base:
     """What the links of local document `path` resolve against (see links/resolve.py)."""
-    return document_base(path, page.base, document_url(path, opts), opts.root_dir)
+    try:
+        return document_base(path, page.base, document_url(path, opts), opts.root_dir)
+    except ValueError as exc:
+        return Base(doc=path, problem=f"<base href> {page.base!r} cannot be parsed: {exc}")
 
 
 def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -> PageLinks:
@@ -142,6 +145,8 @@ class DocumentRun:
         files = LinkIndex()
         skipped: dict[str, str] = {}
         skipped_at = LinkIndex()
+        invalid: dict[str, str] = {}  # hrefs that cannot be parsed -> why
+        invalid_at = LinkIndex()
         workers = min(8, os.cpu_count() or 1)
         with ThreadPoolExecutor(workers, thread_name_prefix="urlsweep-parse") as pool:
             parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls, self.doc.kind), paths)
@@ -157,6 +162,9 @@ class DocumentRun:
                         self.index.add(found.target, where, found.fragment)
                     elif found.kind == "file":
                         files.add(found.target, where, found.fragment)
+                    elif found.kind == "invalid":
+                        invalid[found.target] = found.detail
+                        invalid_at.add(found.target, where)
                     else:
                         skipped[found.target] = found.detail
                         skipped_at.add(found.target, where)
@@ -166,6 +174,12 @@ class DocumentRun:
                 path, files.sources(path), files.fragments(path), self.doc.check_fragments
             ):
                 self._local.put(r)
+        for href, detail in invalid.items():
+            self._local.put(
+                Result(
+                    url=href, error=R.INVALID_URL, detail=detail, sources=invalid_at.sources(href)
+                )
+            )
         for href, detail in skipped.items():
             self._local.put(
                 Result(url=href, outcome=R.SKIPPED, detail=detail, sources=skipped_at.sources(href))

@@ -28,7 +28,11 @@ def url_key(absolute: str) -> str | None:
     the costliest step of reading a page. An invalid URL is its own key: the engine says why.
     """
     absolute = absolute.partition("#")[0]
-    if urlsplit(absolute).scheme.lower() not in ("http", "https"):
+    try:
+        scheme = urlsplit(absolute).scheme.lower()
+    except ValueError:  # "http://[x": its own key, the engine reports it invalid_url
+        scheme = absolute.partition(":")[0].lower()
+    if scheme not in ("http", "https"):
         return None
     try:
         return normalise(absolute)

@@ -54,8 +54,12 @@ def _web(href: str) -> bool:
 
 
 def page_base(final_url: str, base_href: str | None) -> Base:
-    """The base of a page fetched from `final_url` (after redirects)."""
-    return Base(url=urljoin(final_url, base_href) if base_href else final_url)
+    """The base of a page fetched from `final_url` (after redirects); a `<base href>` that
+    cannot be parsed is ignored."""
+    try:
+        return Base(url=urljoin(final_url, base_href) if base_href else final_url)
+    except ValueError:
+        return Base(url=final_url)
 
 
 def document_base(
@@ -90,7 +94,10 @@ def resolve_url(base: str, href: str) -> tuple[str, str | None] | None:
     if href.startswith("/") and not href.startswith("//") and "/." not in href:
         absolute = _origin(base) + href  # root-relative: the common case, no urljoin
     else:
-        absolute = urljoin(base, href)
+        try:
+            absolute = urljoin(base, href)
+        except ValueError:  # "http://[x": its own key, the engine reports it invalid_url
+            return href.partition("#")[0] or href, None
     absolute, sep, fragment = absolute.partition("#")
     key = url_key(absolute)
     if key is None:
@@ -100,8 +107,15 @@ def resolve_url(base: str, href: str) -> tuple[str, str | None] | None:
 
 def resolve(href: str, base: Base) -> Resolved | None:
     """Where `href` of the document read against `base` points; None for links nobody
-    checks (mailto:, tel:, javascript:, data:, ftp: ...)."""
-    href = href.strip()
+    checks (mailto:, tel:, javascript:, data:, ftp: ...); kind "invalid" for one that
+    cannot be parsed (`http://[x`): one invalid_url record, the other links unharmed."""
+    try:
+        return _resolve(href.strip(), base)
+    except ValueError as exc:
+        return Resolved("invalid", href.strip(), None, f"cannot parse URL: {exc}")
+
+
+def _resolve(href: str, base: Base) -> Resolved | None:
     parts = urlsplit(href)
     scheme = parts.scheme.lower()
     fragment = parts.fragment if "#" in href else None

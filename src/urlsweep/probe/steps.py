@@ -153,7 +153,7 @@ def steps(
         location = resp.header("location") if status in REDIRECT_STATUSES else None
         if location:
             try:
-                target = normalise(urljoin(request_url(current), location))
+                target = _redirect_target(current, location)
             except InvalidURL as exc:
                 hops.append(Hop(current, status))
                 return done(
@@ -172,6 +172,16 @@ def steps(
         error=R.TOO_MANY_REDIRECTS,
         detail=f"more than {options.max_redirects} redirects",
     )
+
+
+def _redirect_target(current: str, location: str) -> str:
+    """Where a Location header points, normalised; InvalidURL for one that cannot be
+    parsed (`http://[x`), so a redirect to it is an invalid_url record."""
+    try:
+        joined = urljoin(request_url(current), location)
+    except ValueError as exc:
+        raise InvalidURL(f"cannot parse URL: {exc}") from None
+    return normalise(joined)
 
 
 def invalid(raw: str, exc: InvalidURL, sources: tuple[str, ...] = ()) -> Result:
