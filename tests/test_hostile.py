@@ -6,12 +6,19 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 import urlsweep
-from support.sites import Site, html, page
+from support.http import reply
+from support.sites import Site, html, page, sitemap
+from urlsweep.links import crawl as crawl_mod
+from urlsweep.links import sitemap as sitemap_mod
+from urlsweep.links.crawl import DEFAULT_DEPTH, DEFAULT_MAX_PAGES, CrawlOptions
+from urlsweep.options import Options
+from urlsweep.probe.transport import Transport
 from urlsweep.result import Result
 
 
@@ -66,3 +73,100 @@ def test_a_malformed_link_in_local_documents_is_one_record_not_a_traceback(
     assert any('"url":"http://[x"' in r and '"invalid_url"' in r for r in records), records
     assert any('"url":"b.html"' in r and '"ok":true' in r for r in records), records
     assert any("c.html" in r and "cannot be parsed" in r for r in records), records
+
+
+def _generator(site: Site, last: int | None = None) -> None:
+    """/a/N links to /a/N+1 (up to `last`, or for ever): a site that makes up links."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        n = int(h.path.partition("?")[0].rsplit("/", 1)[1] or 0)
+        links = [f"/a/{n + 1}"] if last is None or n < last else []
+        reply(h, 200, page(*links), content_type="text/html")
+
+    site.server.route("/a/*", handler)
+
+
+def pages_read(site: Site) -> int:
+    site.server.wait_idle()
+    return sum(1 for m, p in site.log if m == "GET" and p.startswith("/a/"))
+
+
+def test_a_crawl_of_a_site_that_makes_up_links_ends_within_the_default_budget(
+    site: Site,
+) -> None:
+    assert CrawlOptions().depth == DEFAULT_DEPTH == 50
+    assert CrawlOptions().max_pages == DEFAULT_MAX_PAGES == 10_000
+    _generator(site)
+    p = cli("crawl", site.base + "/a/0", "--no-sitemap", "--ignore-robots", "-f", "jsonl")
+    assert p.returncode == 0, p.stderr
+    assert pages_read(site) == DEFAULT_DEPTH + 1  # /a/0 .. /a/50 read; /a/51 only checked
+    assert "more than 50 links from the start (--depth)" in p.stdout
+
+
+def test_the_page_budget_stops_reading_and_says_so(site: Site) -> None:
+    _generator(site)
+    got = list(urlsweep.crawl_site(site.base + "/a/0", max_pages=5, sitemap=False, robots=False))
+    assert pages_read(site) == 5
+    (last,) = [r for r in got if r.url.endswith("/a/5")]
+    assert "budget of 5 pages is spent (--max-pages)" in last.detail
+
+
+def test_unbounded_lifts_the_default_budget(site: Site) -> None:
+    _generator(site, last=60)
+    p = cli("crawl", site.base + "/a/0", "--no-sitemap", "--ignore-robots", "--unbounded")
+    assert p.returncode == 0, p.stderr
+    assert pages_read(site) == 61
+
+
+def _sitemap_tree(site: Site, fan_out: int) -> None:
+    """/s/N is a sitemap index of /s/(N*K+1) .. /s/(N*K+K), for ever."""
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        n = int(h.path.partition("?")[0].rsplit("/", 1)[1] or 0)
+        children = [f"{site.base}/s/{n * fan_out + i}" for i in range(1, fan_out + 1)]
+        reply(h, 200, sitemap(*children, index=True), content_type="application/xml")
+
+    site.server.route("/s/*", handler)
+
+
+def sitemap_reads(site: Site) -> int:
+    site.server.wait_idle()
+    return sum(1 for m, p in site.log if m == "GET" and p.startswith("/s/"))
+
+
+def test_a_sitemap_index_tree_has_a_total_budget(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sitemap_mod.MAX_SITEMAPS == 1000
+    monkeypatch.setattr(sitemap_mod, "MAX_SITEMAPS", 20)
+    _sitemap_tree(site, fan_out=6)  # 1 + 6 + 36 + 216 files without a total budget
+    opts = Options()
+    got = list(sitemap_mod.sitemap_targets([site.base + "/s/0"], opts, lambda: Transport(opts)))
+    assert sitemap_reads(site) == 20
+    (over,) = [t for t in got if t.invalid and "budget" in t.invalid]
+    assert "budget of 20 sitemaps is spent" in (over.invalid or "")
+
+
+def test_a_crawls_sitemap_seeding_has_the_same_total_budget(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(crawl_mod, "MAX_SITEMAPS", 15)
+    _sitemap_tree(site, fan_out=6)
+    robots = f"Sitemap: {site.base}/s/0\n".encode()
+    site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, robots)
+    site.routes["/"] = html(page())
+    list(urlsweep.crawl_site(site.base + "/", sitemap=True))
+    assert sitemap_reads(site) == 15
+
+
+def test_a_remote_sitemap_index_never_names_a_local_file(site: Site, tmp_path: Path) -> None:
+    secret = tmp_path / "local.xml"
+    secret.write_bytes(sitemap("http://never.invalid/"))
+    site.routes["/index.xml"] = (
+        200,
+        {"Content-Type": "application/xml"},
+        sitemap(str(secret), index=True),
+    )
+    p = cli("check", "--type", "sitemap", site.base + "/index.xml", "-f", "jsonl")
+    assert "must be an http(s) URL" in p.stdout, p.stdout + p.stderr
+    assert "never.invalid" not in p.stdout

@@ -115,8 +115,12 @@ def plan_run(
         if plan.documents or plan.sitemaps:
             raise InputError("--extract reads pages from URLs (or files listing them)")
         seeds = [t.raw for t in read_inputs(plan.plain)]
-        crawl = CrawlOptions(
-            depth=0, robots=False, sitemap=False, check_fragments=args.check_fragments
+        crawl = CrawlOptions(  # every page named is read: the inputs are the budget
+            depth=0,
+            max_pages=None,
+            robots=False,
+            sitemap=False,
+            check_fragments=args.check_fragments,
         )
         return Crawler(seeds, options, crawl), True
     if not (plan.documents or plan.sitemaps or args.offline):

@@ -319,7 +319,8 @@ class TestHTTPServer(_Stoppable, ThreadingHTTPServer):
         return self.base_url + path
 
     def route(self, path: str, handler: RouteHandler) -> None:
-        """Serve exact ``path`` (query ignored) with ``handler``; overrides built-ins."""
+        """Serve exact ``path`` (query ignored) with ``handler``; overrides built-ins.
+        A ``path`` ending in ``/*`` serves every path one level under it."""
         with self.lock:
             self._routes[path] = handler
 
@@ -377,7 +378,10 @@ class TestHTTPServer(_Stoppable, ThreadingHTTPServer):
 
     def _route_for(self, path: str) -> RouteHandler | None:
         with self.lock:
-            return self._routes.get(path)
+            found = self._routes.get(path)
+            if found is None and "/" in path:  # "/a/*" serves every path under /a/
+                found = self._routes.get(path.rsplit("/", 1)[0] + "/*")
+            return found
 
     def _begin(self, record: RecordedRequest) -> None:
         with self.lock:

@@ -402,7 +402,7 @@ crawl_command = ConfigCommand(
             ["-d", "--depth"],
             type=click.IntRange(0, None),
             default=None,
-            help="Follow links at most N pages away from the start (default: unlimited; "
+            help="Follow links at most N pages away from the start (default: 50; "
             "0: read the start pages only).",
         ),
         click.Option(
@@ -415,7 +415,13 @@ crawl_command = ConfigCommand(
             ["--max-pages"],
             type=click.IntRange(1, None),
             default=None,
-            help="Read at most N pages; links beyond are checked, not followed.",
+            help="Read at most N pages (default: 10000); links beyond are checked, not followed.",
+        ),
+        click.Option(
+            ["--unbounded"],
+            is_flag=True,
+            help="Lift the default budget (10000 pages, depth 50); --max-pages and --depth "
+            "still apply when given.",
         ),
         click.Option(["--ignore-robots"], is_flag=True, help="Do not obey robots.txt."),
         click.Option(

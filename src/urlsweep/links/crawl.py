@@ -10,12 +10,13 @@ record lists every page that links to it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
 from urlsweep import result as R
@@ -26,7 +27,7 @@ from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with
 from urlsweep.links.pages import check_with_anchors, fetch_page
 from urlsweep.links.resolve import resolve_url
 from urlsweep.links.robots import Robots
-from urlsweep.links.sitemap import MAX_NESTING, Entry, fetch_remote
+from urlsweep.links.sitemap import MAX_NESTING, MAX_SITEMAPS, Entry, fetch_remote
 from urlsweep.options import OptionError, Options
 from urlsweep.probe import steps as probe
 from urlsweep.probe.policy import confine_credentials
@@ -89,12 +90,18 @@ _NOT_PAGES = frozenset(
 )
 
 
+# The default budget (docs/security.md): a crawl of a site that makes up links as it is
+# read (/a/N -> /a/N+1) ends. `--unbounded` (None here) lifts it.
+DEFAULT_MAX_PAGES: Final = 10_000
+DEFAULT_DEPTH: Final = 50
+
+
 @dataclass(frozen=True, slots=True)
 class CrawlOptions:
-    depth: int | None = None  # None: unlimited; 0: only the start pages are read
+    depth: int | None = DEFAULT_DEPTH  # None: unlimited; 0: only the start pages are read
     follow_hosts: tuple[str, ...] = ()  # more hosts to crawl ("host" or "host:port")
     robots: bool = True
-    max_pages: int | None = None
+    max_pages: int | None = DEFAULT_MAX_PAGES  # None: unlimited
     sitemap: bool = True  # seed from the start host's sitemaps
     check_fragments: bool = False
 
@@ -105,17 +112,21 @@ class CrawlOptions:
         unknown = set(params) - _COMMAND_NAMES
         if unknown:
             raise OptionError(f"crawl: unknown option {sorted(unknown)[0]!r}")
+        unbounded = bool(params.get("unbounded"))
+        depth, max_pages = params.get("depth"), params.get("max_pages")
         return cls(
-            depth=params.get("depth"),
+            depth=DEFAULT_DEPTH if depth is None and not unbounded else depth,
             follow_hosts=tuple(params.get("follow_hosts") or ()),
             robots=not params.get("ignore_robots", False),
-            max_pages=params.get("max_pages"),
+            max_pages=DEFAULT_MAX_PAGES if max_pages is None and not unbounded else max_pages,
             sitemap=not params.get("no_sitemap", False),
             check_fragments=check_fragments,
         )
 
 
-_COMMAND_NAMES = frozenset({"depth", "follow_hosts", "ignore_robots", "max_pages", "no_sitemap"})
+_COMMAND_NAMES = frozenset(
+    {"depth", "follow_hosts", "ignore_robots", "max_pages", "no_sitemap", "unbounded"}
+)
 
 
 class Scope:
@@ -323,6 +334,7 @@ class Crawler:
     ) -> Result:
         with self._lock:
             page = raw in self._pages
+            deeper = not page and raw in self._depth  # a page link beyond --depth
         if self.crawl.robots and self.in_scope(url) and not self.robots.allowed(transport, url):
             return Result(
                 url=raw, final_url=url, outcome=R.SKIPPED, detail="disallowed by robots.txt"
@@ -334,9 +346,17 @@ class Crawler:
                     self._pages_read += 1
             if budget:
                 return self._read_page(transport, raw, url, options, sources)
+            spent = f"page not read: the crawl's budget of {self.crawl.max_pages} pages is spent"
+            result = probe.check_one(transport, raw, url, options, sources)
+            return dataclasses.replace(result, detail=result.detail or f"{spent} (--max-pages)")
         if self.crawl.check_fragments and self.index.fragments(raw):
-            return check_with_anchors(transport, raw, url, options, sources, self.anchors)
-        return probe.check_one(transport, raw, url, options, sources)
+            result = check_with_anchors(transport, raw, url, options, sources, self.anchors)
+        else:
+            result = probe.check_one(transport, raw, url, options, sources)
+        if deeper and not result.detail:
+            detail = f"page not read: more than {self.crawl.depth} links from the start (--depth)"
+            return dataclasses.replace(result, detail=detail)
+        return result
 
     def _read_page(
         self,
@@ -407,13 +427,16 @@ class Crawler:
         with self._lock:
             if where in self._sitemaps or not self.in_scope(where):
                 return
+            if len(self._sitemaps) >= MAX_SITEMAPS:  # the budget of the whole tree
+                return
             self._sitemaps.add(where)
         nested: list[str] = []
         entry_link = Link("", 0, "a")
 
         def on_entry(entry: Entry) -> None:
             if entry.kind == "sitemap":
-                nested.append(entry.loc)
+                if len(nested) < MAX_SITEMAPS:
+                    nested.append(entry.loc)
                 return
             found = resolve_url(where, entry.loc)
             if found is None:
@@ -460,15 +483,17 @@ class Crawler:
 def crawl_site(
     start: str | Sequence[str],
     *,
-    depth: int | None = None,
+    depth: int | None = DEFAULT_DEPTH,
     follow_hosts: Sequence[str] = (),
     robots: bool = True,
-    max_pages: int | None = None,
+    max_pages: int | None = DEFAULT_MAX_PAGES,
     sitemap: bool = True,
     check_fragments: bool = False,
     **options: object,
 ) -> Iterator[Result]:
     """Crawl a site from `start` and yield a Result for every link found (see `Crawler`).
+
+    `depth` and `max_pages` default to the crawl budget (docs/security.md); None lifts it.
 
     `options` are the keyword options of `urlsweep.check` (workers, timeout, ...).
     """

@@ -22,6 +22,9 @@ from urlsweep.urls import InvalidURL, host_key, normalise, request_url
 
 MAX_SITEMAP_BYTES = 256 * 1024 * 1024  # decoded; the protocol's limit is 50 MB
 MAX_NESTING = 3  # sitemap index -> sitemap -> ... ; deeper ones are ignored
+# Sitemaps read per run, indexes and nested ones together (docs/security.md): an index tree
+# that fans out (K + K^2 + K^3 files) stops here, and says so.
+MAX_SITEMAPS = 1000
 _CHUNK = 64 * 1024
 
 
@@ -162,13 +165,17 @@ def sitemap_targets(
 ) -> Iterator[Target]:
     """Targets for every page listed in the given sitemaps (paths or URLs), indexes followed.
 
-    Pages are yielded as they are parsed; nested sitemaps are visited after their index.
+    Pages are yielded as they are parsed; nested sitemaps are visited after their index, at
+    most MAX_SITEMAPS files in all. A nested sitemap must be an http(s) URL: an index never
+    makes urlsweep read a local file the user did not name.
     """
     pending: list[tuple[str, str, int]] = []  # (sitemap, where it was listed, nesting)
     for arg in inputs:
         pending.append((arg, "", 0))
     seen: set[str] = set()
     transport: Transport | None = None
+    over: tuple[str, str] | None = None  # the first sitemap left unread by the budget
+    unread = 0
     try:
         while pending:
             where_from, listed_at, depth = pending.pop(0)
@@ -194,8 +201,18 @@ def sitemap_targets(
                 src = where_from if "://" in where_from else f"{where_from}:{e.line}"
                 if e.kind == "url":
                     yield Target(e.loc, src)
-                elif depth < MAX_NESTING:
+                elif depth >= MAX_NESTING:
+                    continue
+                elif "://" not in e.loc:
+                    yield Target(e.loc, src, "a nested sitemap must be an http(s) URL")
+                elif len(seen) + len(pending) < MAX_SITEMAPS:
                     pending.append((e.loc, src, depth + 1))
+                else:
+                    unread += 1
+                    over = over or (e.loc, src)
+        if over is not None:
+            why = f"sitemap not read: the run's budget of {MAX_SITEMAPS} sitemaps is spent"
+            yield Target(over[0], over[1], f"{why} ({unread} not read)")
     finally:
         if transport is not None:
             transport.close()
