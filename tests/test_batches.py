@@ -36,7 +36,7 @@ def test_partial_batches_wait_for_more_input_unless_final() -> None:
     b.add(5, "b")
     assert b.take() == []
     sent = b.take(final=True)
-    assert sorted((x.slot, x.items[0]) for x in sent) == [(3, "a"), (5, "b")]
+    assert sorted((x.slots, x.items[0]) for x in sent) == [((3,), "a"), ((5,), "b")]
     assert b.buffered == 0 and b.out == 2 and not b.drained
     for x in sent:
         b.done(x)
@@ -77,7 +77,7 @@ def test_half_full_budget_sends_the_largest_partial_batches() -> None:
         b.add(1, i)
     for i in range(15):
         assert b.add(2, i) is (i == 14)  # 20 of 40: worth a take()
-    assert [x.slot for x in b.take()] == [2]
+    assert [x.slots for x in b.take()] == [(2,)]
 
 
 def test_a_rest_holds_the_slots_next_batch_back() -> None:
@@ -86,8 +86,8 @@ def test_a_rest_holds_the_slots_next_batch_back() -> None:
         b.add(0, i)
     b.add(1, 9)
     first = b.take()
-    assert sorted(x.slot for x in first) == [0, 1]
-    b.done(first[0] if first[0].slot == 0 else first[1], rest=0.2)
+    assert sorted(x.slots for x in first) == [(0,), (1,)]
+    b.done(first[0] if first[0].slots == (0,) else first[1], rest=0.2)
     assert b.take() == []  # slot 0 rests
     time.sleep(0.25)
     assert [x.items for x in b.take()] == [[1]]
@@ -102,6 +102,31 @@ def test_drop_forgets_unsent_items_only() -> None:
     assert b.buffered == 0 and not b.drained
     b.done(out[0])
     assert b.drained
+
+
+def test_a_batch_takes_several_hosts_and_shares_its_size() -> None:
+    # Six slots ready, two batches may go out, three slots each: a task's engine then has
+    # three hosts' worth of requests in flight, and each batch stays within `size`.
+    b: HostBatches[tuple[int, int]] = HostBatches(slots=8, size=9, max_out=2, linger=60, hosts=3)
+    for slot in range(6):
+        for i in range(5):
+            b.add(slot, (slot, i))
+    batches = b.take(final=True)
+    assert [len(x.slots) for x in batches] == [3, 3]
+    assert all(len(x.items) == 9 for x in batches)  # 3 of each of its 3 slots
+    assert sorted(s for x in batches for s in x.slots) == list(range(6))
+    assert b.take(final=True) == []  # every slot is busy
+    b.done(batches[0])
+    again = b.take(final=True)
+    assert [set(x.slots) for x in again] == [set(batches[0].slots)]
+    assert [i for s, i in again[0].items if s == batches[0].slots[0]] == [3, 4]
+
+
+def test_a_lone_slot_fills_the_whole_batch() -> None:
+    b: HostBatches[int] = HostBatches(slots=4, size=6, max_out=4, linger=60, hosts=3)
+    for i in range(10):
+        b.add(1, i)
+    assert [x.items for x in b.take()] == [[0, 1, 2, 3, 4, 5]]
 
 
 def test_rejects_empty_limits() -> None:
@@ -121,12 +146,13 @@ def test_rejects_empty_limits() -> None:
     ),
     size=st.integers(1, 4),
     max_out=st.integers(1, 3),
+    hosts=st.integers(1, 3),
 )
 def test_every_item_sent_once_in_order_one_batch_per_slot(
-    ops: list[tuple[str, object]], size: int, max_out: int
+    ops: list[tuple[str, object]], size: int, max_out: int, hosts: int
 ) -> None:
     b: HostBatches[tuple[int, int]] = HostBatches(
-        slots=6, size=size, max_out=max_out, budget=12, linger=60
+        slots=6, size=size, max_out=max_out, budget=12, linger=60, hosts=hosts
     )
     added: list[tuple[int, int]] = []
     sent: list[tuple[int, int]] = []
@@ -134,9 +160,10 @@ def test_every_item_sent_once_in_order_one_batch_per_slot(
 
     def take(final: bool) -> None:
         for batch in b.take(final):
-            assert len(batch.items) <= size
-            assert all(item[0] == batch.slot for item in batch.items)
-            assert batch.slot not in {x.slot for x in out}, "two batches of one slot out"
+            assert len(batch.items) <= size and 1 <= len(batch.slots) <= hosts
+            assert {item[0] for item in batch.items} == set(batch.slots)
+            held = {slot for x in out for slot in x.slots}
+            assert not held & set(batch.slots), "two batches of one slot out"
             out.append(batch)
             sent.extend(batch.items)
         assert len(out) <= max_out

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,8 +22,9 @@ import distributed
 import pytest
 
 import urlsweep
-from support.http import TestHTTPServer
+from support.http import TestHTTPServer, reply
 from urlsweep.engine.source import SourceError
+from urlsweep.engine.work import Work, pack_work, unpack_results
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import OptionError, Options
 from urlsweep.result import Result
@@ -117,7 +119,7 @@ def test_same_records_as_a_local_run(
 def test_a_hosts_urls_are_checked_by_one_task_at_a_time(
     client: distributed.Client, hosts: list[TestHTTPServer]
 ) -> None:
-    # Eight batches per host and four task slots on the cluster: without the one-batch-out-
+    # Eight batches per host and two task slots on the cluster: without the one-batch-out-
     # per-host rule, two tasks would hit one host at once. With one thread per task, each
     # request then starts only after the previous one's 30 ms answer.
     a, b = hosts[0], hosts[1]
@@ -129,6 +131,67 @@ def test_a_hosts_urls_are_checked_by_one_task_at_a_time(
         assert len(starts) == 24
         gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
         assert min(gaps) >= 0.029, "two requests to one host at once"
+
+
+class HostGauges:
+    """`/slow` on several servers: the peak of requests in flight per host and overall."""
+
+    def __init__(self, servers: list[TestHTTPServer], delay: float) -> None:
+        self.lock = threading.Lock()
+        self.delay = delay
+        self.current: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.total = self.total_peak = 0
+        for server in servers:
+            server.route("/slow", self._handle)
+
+    def _handle(self, h: Any) -> None:
+        host = str(h.server.server_address[0])
+        with self.lock:
+            self.current[host] += 1
+            self.total += 1
+            self.peak[host] = max(self.peak[host], self.current[host])
+            self.total_peak = max(self.total_peak, self.total)
+        try:
+            h.server.stopping.wait(self.delay)
+        finally:
+            with self.lock:
+                self.current[host] -= 1
+                self.total -= 1
+        reply(h, 200, "slow\n")
+
+
+def test_one_task_checks_several_hosts_each_within_its_limit(
+    client: distributed.Client, hosts: list[TestHTTPServer]
+) -> None:
+    # One batch out at a time: whatever overlaps runs in one task. A task of one host would
+    # have at most --max-per-host (2) requests in flight; one of four hosts has 8.
+    gauges = HostGauges(hosts[:4], delay=0.1)
+    urls = [s.url(f"/slow?i={i}") for i in range(10) for s in hosts[:4]]
+    source = udask.DaskSource(
+        client,
+        (Target(u) for u in urls),
+        Options(workers=8, max_per_host=2, timeout=10),
+        partition_size=40,
+        max_in_flight=1,
+    )
+    results = list(source)
+    assert set(by_url(results)) == set(urls) and all(r.ok for r in results)
+    assert max(gauges.peak.values()) <= 2, gauges.peak  # per-host limits hold
+    assert gauges.total_peak > 2, gauges.total_peak  # and several hosts at once
+
+
+def test_a_task_checks_the_work_as_the_client_screened_it(
+    client: distributed.Client, http_server: TestHTTPServer
+) -> None:
+    # The raw text would not even parse: a task that screened it again would report it
+    # invalid. It checks the normalised URL it was given and reports under the raw text.
+    work = [Work("  <as typed by hand>  ", http_server.url("/ok?i=1"), ("list.txt:7",))]
+    blob = client.submit(udask.check_partition, pack_work(work), Options(), "no-cancel").result()
+    [result] = unpack_results(blob)
+    assert (result.url, result.ok, result.final_url) == (work[0].raw, True, work[0].url)
+    assert result.sources == ("list.txt:7",)
+    assert [r.path for r in http_server.requests] == ["/ok?i=1"]
 
 
 def test_a_rate_limit_holds_across_batches(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -17,8 +18,11 @@ import pytest
 from conftest import ServerFactory
 from support.http import TestHTTPServer
 from support.polite_util import Gauge
+from urlsweep.engine.pipeline import Engine
+from urlsweep.engine.work import Work, pack_results, pack_work, unpack_results, unpack_work
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
+from urlsweep.result import Hop, Result
 from urlsweep.scale.local import (
     AUTO_MIN_URLS,
     ProcessEngine,
@@ -75,6 +79,55 @@ def test_every_url_checked_once_in_one_output(hosts: list[TestHTTPServer]) -> No
         assert set(heads.values()) == {1}
         assert len(heads) == 20 + (server is hosts[0])
     assert not any(alive(pid) for pid in engine.pids)
+
+
+def test_the_codec_carries_every_field_of_a_record() -> None:
+    # Every field set to something other than its default, whatever fields Result has: a
+    # field added later and not carried would come back as its default and fail here.
+    values: dict[str, object] = {
+        "url": "u",
+        "final_url": "f",
+        "status": 301,
+        "ok": True,
+        "outcome": "skipped",
+        "error": "timeout",
+        "detail": "d",
+        "redirects": (Hop("a", 302), Hop("b", 307)),
+        "method": "GET",
+        "elapsed_ms": 1.25,
+        "attempts": 3,
+        "ip": "127.0.0.1",
+        "sources": ("x.md:1", "y.md:2"),
+    }
+    names = [f.name for f in dataclasses.fields(Result)]
+    assert sorted(names) == sorted(values), "a new Result field: give it a value here"
+    full = Result(**values)  # type: ignore[arg-type]
+    bare = Result(url="v")
+    assert unpack_results(pack_results([full, bare])) == [full, bare]
+    assert all(getattr(full, n) != getattr(bare, n) for n in names)
+    work = [Work("HTTP://X/a", "http://x/a", ("l:1",)), Work("y", "http://y/", ())]
+    assert unpack_work(pack_work(work)) == work
+
+
+def test_screened_work_is_checked_as_given(http_server: TestHTTPServer) -> None:
+    # What a worker process or a Dask task does with what the main process screened: the
+    # raw text is not normalised again (it would not parse), the given URL is requested.
+    work = [Work("  <as typed>  ", http_server.url("/ok?i=1"), ("list:3",))]
+    [result] = list(Engine((), OPTS, work=work))
+    assert (result.url, result.ok, result.final_url) == ("  <as typed>  ", True, work[0].url)
+    assert result.sources == ("list:3",)
+    assert [r.path for r in http_server.requests] == ["/ok?i=1"]
+
+
+def test_unusable_lines_are_reported_by_the_main_process() -> None:
+    # Nothing to check: the workers get no work at all, and every line still has its record.
+    lines = [f"not a url {i}" for i in range(600)] + ["ftp://127.0.0.1/x"]
+    engine = ProcessEngine(targets(lines), OPTS, processes=2)
+    results = list(engine)
+    assert sorted(r.url for r in results) == sorted(lines)
+    assert {r.error for r in results} == {"invalid_url", "unsupported_scheme"}
+    assert engine.last_worker == -1  # no worker sent a record
+    assert engine.stats.completed == 0
 
 
 def test_all_urls_of_a_host_go_to_one_process(hosts: list[TestHTTPServer]) -> None:

@@ -59,12 +59,20 @@ class Engine(RunsOnce):
     """One run over `targets`. Iterate it once to drive the run and receive the results."""
 
     def __init__(
-        self, targets: Iterable[Target], options: Options, *, checker: Checker | None = None
+        self,
+        targets: Iterable[Target],
+        options: Options,
+        *,
+        checker: Checker | None = None,
+        work: Iterable[Work] | None = None,
     ) -> None:
+        """`work` instead of `targets`: URLs screened and deduplicated already, by whoever
+        read the input (a worker process, a Dask task); they are checked as they are."""
         self.options = options
         self._checker: Checker = checker or probe.check_one
         self.stats = Stats()
         self._targets = targets
+        self._work = work
         self._cancel = threading.Event()
         self._closed = threading.Event()
         size = options.queue_size or max(64, options.workers * 2)
@@ -152,11 +160,11 @@ class Engine(RunsOnce):
     def _feed(self) -> None:
         queued = 0
         try:
-            for item in screen_unique(self._targets, self._cancel, self.stats):
+            for item in self._screened():
                 if isinstance(item, Result):
                     self._put_out(item)
                     continue
-                work, _ = item
+                work = item
                 url = work.url
                 reason = self._policy.excluded(url)
                 if reason is not None:
@@ -176,6 +184,16 @@ class Engine(RunsOnce):
             self._sched.close()
             self._feeder_done.set()
             self._put_out(_FEEDER_EXIT)
+
+    def _screened(self) -> Iterator[Work | Result]:
+        if self._work is not None:
+            for work in self._work:
+                if self._cancel.is_set():
+                    return
+                yield work
+            return
+        for item in screen_unique(self._targets, self._cancel, self.stats):
+            yield item if isinstance(item, Result) else item[0]
 
     def _adjust_workers(self) -> None:
         """From the feeder: a worker for the new URL, unless one is free already (the

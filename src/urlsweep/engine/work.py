@@ -2,20 +2,28 @@
 
 Apart from the pipeline so that every driver and feeder (the multi driver, worker threads,
 worker processes, the Dask client) shares it without importing the pipeline itself.
+
+It also holds the one codec in which work and records cross process boundaries, to
+`--processes` workers and to Dask tasks alike: a batch is one `bytes` blob, a pickled list
+of plain tuples. One blob per batch matters on Dask, which otherwise walks and serialises
+a list element by element; plain tuples (no dataclasses, no dicts) keep pickling in C.
+An input line is screened once, by whoever reads the input: the blob carries the
+normalised URL, and the receiving engine checks it as is (`Engine(work=...)`).
 """
 
 from __future__ import annotations
 
+import pickle
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Final
 
 from urlsweep import result as R
 from urlsweep.engine.dedup import DigestSet, url_digest
 from urlsweep.engine.stats import Stats
 from urlsweep.inputs import Target
-from urlsweep.probe import steps as probe
-from urlsweep.result import Result
+from urlsweep.result import Hop, Result
 from urlsweep.urls import InvalidURL, normalise
 
 
@@ -34,7 +42,10 @@ def screen(target: Target) -> Work | Result:
     try:
         url = normalise(target.raw)
     except InvalidURL as exc:
-        return probe.invalid(target.raw, exc, sources)
+        # Imported here: the main process of --processes screens but never loads libcurl.
+        from urlsweep.probe.steps import invalid
+
+        return invalid(target.raw, exc, sources)
     return Work(target.raw, url, sources)
 
 
@@ -70,3 +81,50 @@ def internal_error(work: Work, exc: Exception) -> Result:
         detail=f"internal error: {exc!r}",
         sources=work.sources,
     )
+
+
+# -- the codec -------------------------------------------------------------------------
+_PROTOCOL: Final = 5  # pickle's, fixed so that client and workers of two Pythons agree
+
+
+def pack_work(batch: Sequence[Work]) -> bytes:
+    """Screened work as one blob (the other end does not normalise again)."""
+    return pickle.dumps([(w.raw, w.url, w.sources) for w in batch], _PROTOCOL)
+
+
+def unpack_work(blob: bytes) -> list[Work]:
+    return [Work(raw, url, sources) for raw, url, sources in pickle.loads(blob)]
+
+
+def pack_results(batch: Iterable[Result]) -> bytes:
+    """Records as one blob: their fields in declaration order, redirects as pairs."""
+    rows: list[tuple[Any, ...]] = []
+    for r in batch:
+        hops = tuple((h.url, h.status) for h in r.redirects) if r.redirects else ()
+        rows.append(
+            (
+                r.url,
+                r.final_url,
+                r.status,
+                r.ok,
+                r.outcome,
+                r.error,
+                r.detail,
+                hops,
+                r.method,
+                r.elapsed_ms,
+                r.attempts,
+                r.ip,
+                r.sources,
+            )
+        )
+    return pickle.dumps(rows, _PROTOCOL)
+
+
+def unpack_results(blob: bytes) -> list[Result]:
+    out: list[Result] = []
+    for row in pickle.loads(blob):
+        if row[7]:
+            row = (*row[:7], tuple(Hop(u, s) for u, s in row[7]), *row[8:])
+        out.append(Result(*row))
+    return out

@@ -7,6 +7,10 @@ batch out. Whichever worker runs that batch is then the only one talking to thos
 and its engine's per-host limits are the cluster's. A worker that dies only delays its
 slot: the batch runs again elsewhere and the slot's next batch waits for it.
 
+A batch may take several slots (`hosts`): one host alone keeps at most `--max-per-host`
+requests in flight, so a task of one host leaves most of its engine's `--workers` idle.
+The `size` of a batch is then shared between its slots; a slot alone fills it.
+
 Memory is bounded: at most `budget` items wait here, and at most `max_out` batches are out.
 Not thread-safe; the caller holds its lock.
 """
@@ -24,7 +28,7 @@ T = TypeVar("T")
 @dataclass(slots=True)
 class Batch(Generic[T]):
     number: int
-    slot: int
+    slots: tuple[int, ...]  # every slot it holds busy until it is done
     items: list[T]
 
 
@@ -36,12 +40,14 @@ class HostBatches(Generic[T]):
         max_out: int,
         budget: int | None = None,
         linger: float = 0.5,
+        hosts: int = 1,
     ) -> None:
-        if min(slots, size, max_out) < 1:
-            raise ValueError("slots, size and max_out must be at least 1")
+        if min(slots, size, max_out, hosts) < 1:
+            raise ValueError("slots, size, max_out and hosts must be at least 1")
         self.slots = slots
         self.size = size
         self.max_out = max_out
+        self.hosts = hosts  # slots one batch may take at most
         self.budget = budget or slots * size
         self.linger = linger  # a partial batch waits at most this long for more URLs
         self.buffered = 0
@@ -69,42 +75,54 @@ class HostBatches(Generic[T]):
         return self.buffered * 2 >= self.budget
 
     def take(self, final: bool = False) -> list[Batch[T]]:
-        """Batches to send now: full ones first, then partial ones when input has ended, the
-        buffer is half full, or they have waited `linger` seconds. Their slots become busy."""
+        """Batches to send now: full slots first, then partial ones when input has ended,
+        the buffer is half full, or they have waited `linger` seconds. The slots ready are
+        spread over the batches that may go out (up to `hosts` in one); they become busy."""
         batches: list[Batch[T]] = []
-        if self.out >= self.max_out:
+        free = self.max_out - self.out
+        if free <= 0:
             return batches
         now = time.monotonic()
         for slot in [s for s, until in self._resting.items() if until <= now]:
             del self._resting[slot]
-        idle = [s for s in self._buffers if s not in self._busy and s not in self._resting]
-        idle.sort(key=lambda s: len(self._buffers[s]), reverse=True)
-        for slot in idle:
-            if self.out >= self.max_out:
-                break
-            buf = self._buffers[slot]
-            due = len(buf) >= self.size or now - self._since[slot] >= self.linger
-            if not (due or final or self._pressed()):
-                continue
-            items = buf[: self.size]
-            if len(buf) > self.size:
-                self._buffers[slot] = buf[self.size :]
-            else:
-                del self._buffers[slot], self._since[slot]
+        pressed = final or self._pressed()
+        ready = [
+            s
+            for s, buf in self._buffers.items()
+            if s not in self._busy
+            and s not in self._resting
+            and (pressed or len(buf) >= self.size or now - self._since[s] >= self.linger)
+        ]
+        ready.sort(key=lambda s: len(self._buffers[s]), reverse=True)
+        while free > 0 and ready:
+            n = min(self.hosts, self.size, -(-len(ready) // free))
+            group, ready = ready[:n], ready[n:]
+            share = self.size // n
+            items: list[T] = []
+            for slot in group:
+                buf = self._buffers[slot]
+                items += buf[:share]
+                if len(buf) > share:
+                    self._buffers[slot] = buf[share:]
+                else:
+                    del self._buffers[slot], self._since[slot]
             self.buffered -= len(items)
             self.out += 1
-            self._busy.add(slot)
-            batches.append(Batch(next(self._numbers), slot, items))
+            free -= 1
+            self._busy.update(group)
+            batches.append(Batch(next(self._numbers), tuple(group), items))
         return batches
 
     def done(self, batch: Batch[T], rest: float = 0.0) -> None:
         """`batch` is back (or abandoned): its slot may send its next batch after `rest`
         seconds (a per-host rate limit spaces the last request of one batch from the first
         of the next, wherever they run)."""
-        self._busy.discard(batch.slot)
+        self._busy.difference_update(batch.slots)
         self.out -= 1
         if rest > 0:
-            self._resting[batch.slot] = time.monotonic() + rest
+            until = time.monotonic() + rest
+            for slot in batch.slots:
+                self._resting[slot] = until
 
     def drop(self) -> int:
         """Forget everything not yet sent (a cancelled run); returns how many items."""

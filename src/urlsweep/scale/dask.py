@@ -1,12 +1,16 @@
 """Run a check on a Dask cluster: `urlsweep check --dask ADDRESS` and `urlsweep.dask.check`.
 
-The client reads the input as a stream, screens and deduplicates it (as the local engine
-does), and groups the URLs by host hash into batches (`batches.HostBatches`: one batch per
-host slot out at a time, so per-host limits hold cluster-wide). Each batch is one Dask task
-that runs the threaded `Engine` on a worker and returns its records; records come back as
-tasks finish. Dask re-runs the tasks of a worker that dies; a task depends only on its
-arguments, and the client keeps the digest of every URL it is waiting for, so each URL is
-reported exactly once.
+The client reads the input as a stream, screens and deduplicates it (once: the tasks
+check the normalised URLs as they get them), and groups the URLs by host hash into batches
+(`batches.HostBatches`: one batch per host slot out at a time, so per-host limits hold
+cluster-wide; a batch holds several slots, so a task's engine has more than one host's
+`--max-per-host` in flight). Each batch is one Dask task that runs the threaded `Engine` on
+a worker. Its input and its records each cross as one blob in `engine.work`'s codec (the
+one `--processes` uses): Dask walks and pickles a list of 500 items one by one, and that
+cost more than the checks. Finished tasks are gathered together, not one at a time. Dask
+re-runs the tasks of a worker that dies; a task depends only on its arguments, and the
+client keeps the digest of every URL it is waiting for, so each URL is reported exactly
+once.
 
 Imported only when asked for: `import dask` below is the top-level package (absolute
 imports), and nothing else in urlsweep imports this module.
@@ -27,9 +31,17 @@ from typing import Any, Final
 import distributed
 
 from urlsweep._version import __version__
-from urlsweep.engine.pipeline import Engine, Work, screen_unique
+from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.source import RunsOnce, SourceError
 from urlsweep.engine.stats import Stats
+from urlsweep.engine.work import (
+    Work,
+    pack_results,
+    pack_work,
+    screen_unique,
+    unpack_results,
+    unpack_work,
+)
 from urlsweep.inputs import Target
 from urlsweep.options import OptionError, Options
 from urlsweep.probe.policy import Policy
@@ -42,7 +54,10 @@ Item = tuple[int, Work]  # (digest of the normalised URL, the work)
 _POLL: Final = 0.1
 _WATCH: Final = 0.5  # how often a task asks whether the run was cancelled (seconds)
 _EARLY: Final = 256  # records made on the client (invalid lines) waiting for the caller
-_LOCAL_THREADS: Final = 2  # tasks at a time per local worker process
+# Tasks at a time per local worker process. One: two engines in one process share its GIL,
+# and measured 30 % more CPU for the same URLs (docs/dask.md); the next task is queued on
+# the worker already, so it starts as soon as the last one ends.
+_LOCAL_THREADS: Final = 1
 
 
 def parse_address(spec: str) -> int | None:
@@ -77,7 +92,8 @@ def connect(spec: str, timeout: float | None = None) -> Iterator[distributed.Cli
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-            client = distributed.Client(cluster)
+            # Records come straight from the workers, not through the scheduler.
+            client = distributed.Client(cluster, direct_to_workers=True)
             client.register_plugin(_IgnoreSigint(), name="urlsweep-ignore-sigint")
         else:
             wait = {} if timeout is None else {"timeout": timeout}
@@ -118,17 +134,16 @@ def check_workers(client: distributed.Client) -> None:
             )
 
 
-def check_partition(items: list[Item], options: Options, cancel: str) -> list[tuple[int, Any]]:
-    """One Dask task: check a batch with the threaded engine; (digest, record dict) pairs.
+def check_partition(work: bytes, options: Options, cancel: str) -> bytes:
+    """One Dask task: check a batch of screened work (a `pack_work` blob) with the threaded
+    engine; its records as one `pack_results` blob.
 
     Depends only on its arguments and writes nowhere but its return value, so running it
     twice (after a worker died) is harmless. The named Event stops it early when the client
     cancels the run; the records checked by then are still returned.
     """
     stop = distributed.Event(cancel, client=distributed.get_client())
-    digests = {work.raw: digest for digest, work in items}
-    targets = [Target(w.raw, w.sources[0] if w.sources else None) for _, w in items]
-    engine = Engine(targets, options)
+    engine = Engine((), options, work=unpack_work(work))
     finished = threading.Event()
 
     def watch() -> None:
@@ -141,7 +156,7 @@ def check_partition(items: list[Item], options: Options, cancel: str) -> list[tu
 
     threading.Thread(target=watch, name="urlsweep-cancel-watch", daemon=True).start()
     try:
-        return [(digests[r.url], r.to_dict()) for r in engine]
+        return pack_results(engine)
     finally:
         finished.set()
 
@@ -163,8 +178,10 @@ class DaskSource(RunsOnce):
         self._client = client
         self._targets = targets
         max_out = max_in_flight or max(2, 2 * sum(client.nthreads().values()))
+        # Enough hosts in a task for its engine to keep --workers requests in flight.
+        hosts = -(-options.workers // options.max_per_host)
         self._batches: HostBatches[Item] = HostBatches(
-            slots=max(64, 4 * max_out), size=partition_size, max_out=max_out
+            slots=max(64, 4 * max_out), size=partition_size, max_out=max_out, hosts=hosts
         )
         limited = options.rate_limit or any(h.rate_limit for h in options.hosts)
         self._policy = Policy(options) if limited else None
@@ -195,17 +212,24 @@ class DaskSource(RunsOnce):
         feeder.start()
         try:
             while True:
+                keys: list[str] = []
                 try:
                     item = self._out.get(timeout=_POLL)
                 except queue.Empty:
                     item = None
-                if isinstance(item, Result):
-                    self._early.release()
-                    yield item
-                elif isinstance(item, str):
-                    yield from self._collect(item)
-                for key in self._found_again():
-                    yield from self._collect(key)
+                while True:  # every task finished meanwhile is gathered in one go
+                    if isinstance(item, Result):
+                        self._early.release()
+                        yield item
+                    elif isinstance(item, str):
+                        keys.append(item)
+                    try:
+                        item = self._out.get_nowait()
+                    except queue.Empty:
+                        break
+                keys += self._found_again()
+                if keys:
+                    yield from self._collect(keys)
                 if self._cancel.is_set():
                     self._stop_remote()
                 self._dispatch()
@@ -248,39 +272,55 @@ class DaskSource(RunsOnce):
         with contextlib.suppress(Exception):
             distributed.Event(self._cancel_name, client=self._client).set()
 
-    def _collect(self, key: str) -> Iterator[Result]:
-        with self._cond:
-            future, batch = self._futures[key]
-        status = future.status
-        if status == "lost":
-            # It finished, then the worker holding its records died: Dask runs it again, and
-            # the caller's loop looks again (a done-callback would fire at once, in a loop).
-            self._lost.add(key)
-            return
-        if status == "pending":
-            self._when_done(future)
-            return
-        if status == "error" and not self._cancel.is_set():
-            # KilledWorker too: Dask has re-run it allowed-failures times already.
-            raise SourceError(f"a Dask task failed: {future.exception()!r}")
-        if status == "cancelled" and not self._cancel.is_set():
-            raise SourceError("the Dask cluster dropped a task (was the scheduler restarted?)")
-        # result() waits for a re-run if the records vanish with their worker meanwhile.
-        pairs: list[tuple[int, Any]] = future.result() if status == "finished" else []
-        with self._cond:
-            del self._futures[key]
-            self._batches.done(batch, rest=self._spacing(batch))
-            self._cond.notify_all()
-        n = len(batch.items)
-        self.stats.add(in_flight=-n)
-        for digest, record in pairs:
-            if digest in self._pending:  # a record already reported is never repeated
+    def _collect(self, keys: list[str]) -> Iterator[Result]:
+        ready: list[tuple[str, distributed.Future[Any], Batch[Item]]] = []
+        for key in keys:
+            with self._cond:
+                future, batch = self._futures[key]
+            status = future.status
+            if status == "lost":
+                # It finished, then the worker holding its records died: Dask runs it again,
+                # and the caller's loop looks again (a done-callback would fire at once).
+                self._lost.add(key)
+                continue
+            if status == "pending":
+                self._when_done(future)
+                continue
+            if status == "error" and not self._cancel.is_set():
+                # KilledWorker too: Dask has re-run it allowed-failures times already.
+                raise SourceError(f"a Dask task failed: {future.exception()!r}")
+            if status == "cancelled" and not self._cancel.is_set():
+                raise SourceError("the Dask cluster dropped a task (was the scheduler restarted?)")
+            ready.append((key, future, batch))
+        finished = [(k, f) for k, f, _ in ready if f.status == "finished"]
+        blobs: dict[str, bytes] = {}
+        if finished:
+            # One request for all of them; it waits for a re-run if records vanish with
+            # their worker meanwhile.
+            try:
+                got = self._client.gather([f for _, f in finished])
+            except Exception as exc:
+                raise SourceError(f"a Dask task failed: {exc!r}") from None
+            blobs = {k: blob for (k, _), blob in zip(finished, got, strict=True)}
+        for key, _, batch in ready:
+            with self._cond:
+                del self._futures[key]
+                self._batches.done(batch, rest=self._spacing(batch))
+                self._cond.notify_all()
+            self.stats.add(in_flight=-len(batch.items))
+            blob = blobs.get(key)
+            fresh: list[Result] = []
+            if blob is not None:
+                digests = {work.raw: digest for digest, work in batch.items}
+                for result in unpack_results(blob):
+                    digest = digests[result.url]
+                    if digest in self._pending:  # a record already reported is never repeated
+                        self._pending.discard(digest)
+                        fresh.append(result)
+            for digest, _ in batch.items:  # unchecked (cancelled) URLs are not waited for
                 self._pending.discard(digest)
-                result = Result.from_dict(record)
-                self.stats.add(completed=1, ok=int(result.ok))
-                yield result
-        for digest, _ in batch.items:  # unchecked (cancelled) URLs are not waited for
-            self._pending.discard(digest)
+            self.stats.add(completed=len(fresh), ok=sum(r.ok for r in fresh))
+            yield from fresh
 
     def _spacing(self, batch: Batch[Item]) -> float:
         """The longest request interval a rate limit sets for a host in `batch`."""
@@ -301,8 +341,9 @@ class DaskSource(RunsOnce):
 
     def _submit(self, batch: Batch[Item]) -> None:
         key = f"urlsweep-{self._token}-{batch.number}"
+        blob = pack_work([work for _, work in batch.items])
         future = self._client.submit(
-            check_partition, batch.items, self.options, self._cancel_name, key=key
+            check_partition, blob, self.options, self._cancel_name, key=key
         )
         self._futures[key] = (future, batch)
         self._when_done(future)

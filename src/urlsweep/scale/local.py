@@ -5,9 +5,13 @@ fast network the interpreter, not the network, is the limit. Each worker process
 ordinary threaded `Engine` on the hosts `urls.host_partition` gives it, so every URL of a
 host is checked (and deduplicated) in one process and per-host limits still hold.
 
-    main process: input -> normalise -> host_partition -> batches ──pipe──> worker i
-                                                                             Engine(...)
-    caller's thread <- Results <- batches of field tuples <──────pipe────── results
+    main process: input -> screen_unique -> host_partition -> blobs ──pipe──> worker i
+                                                                       Engine(work=...)
+    caller's thread <- Results <- result blobs <─────────────────pipe────── results
+
+Every input line is screened (normalised, deduplicated) once, here; unusable lines get
+their record here too. Work and records cross the pipes in `engine.work`'s codec, the
+one the Dask path uses: a batch is one blob, and the workers never normalise again.
 
 Hosts are hashed into buckets (`host_partition`), and a bucket goes to the worker with the
 fewest URLs so far when it is first seen: with few hosts, a fixed `hash % N` leaves one
@@ -24,24 +28,31 @@ A worker whose main process vanished exits at once. Only the main process writes
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from urlsweep.engine.source import RunsOnce
 from urlsweep.engine.stats import Stats
+from urlsweep.engine.work import (
+    Work,
+    pack_results,
+    pack_work,
+    screen_unique,
+    unpack_results,
+    unpack_work,
+)
 from urlsweep.inputs import Target
 from urlsweep.options import Options
 from urlsweep.result import Result
 from urlsweep.scale.auto import AUTO_MIN_URLS as AUTO_MIN_URLS
 from urlsweep.scale.auto import auto_processes as auto_processes
-from urlsweep.urls import InvalidURL, host_partition, normalise
+from urlsweep.urls import host_partition
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -54,11 +65,10 @@ _TICK: Final = 0.02  # a batch waits at most this long before it is sent
 _BATCH: Final = 256  # URLs or results per message once a run is under way
 _JOIN: Final = 5.0  # seconds a finished worker gets to exit before it is killed
 _BUCKETS: Final = 4096  # host buckets, each given to the least-loaded worker on first sight
-_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Result))
 _STOP: Final = "stop"
 _SIGNALS: Final = {signal.SIGINT, signal.SIGTERM}
 
-# What the workers send: ("results", [field tuples], stats) ... then ("done", stats, error).
+# What the workers send: ("results", blob, stats) ... then ("done", error, stats).
 _RESULTS: Final = "results"
 _DONE: Final = "done"
 
@@ -76,8 +86,12 @@ def worker_shares(workers: int, processes: int) -> list[int]:
 class _MergedStats(Stats):
     """The sum of every worker's latest counters, read by progress displays as usual."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.own = Stats()  # the main process's part: duplicates found while screening
+
     def merge(self, snapshots: Iterable[dict[str, int]]) -> None:
-        total: dict[str, int] = {}
+        total: dict[str, int] = self.own.snapshot()
         for snap in snapshots:
             for name, value in snap.items():
                 total[name] = total.get(name, 0) + value
@@ -87,11 +101,13 @@ class _MergedStats(Stats):
 
 
 class _Outbox:
-    """URLs on their way to one worker: sent in batches, by size or by age."""
+    """Work on its way to one worker (or records to the caller's thread): sent in
+    batches, by size or by age, each batch one blob."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, pack: Callable[[list[Any]], bytes]) -> None:
         self.conn = conn
-        self.items: list[tuple[str, str | None, str | None]] = []
+        self.pack = pack
+        self.items: list[Any] = []
         self.since = 0.0
         self.limit = 1  # the first URLs go out alone (first result fast), then batches grow
         self.open = True
@@ -101,7 +117,7 @@ class _Outbox:
             return
         items, self.items = self.items, []
         try:
-            self.conn.send(items)
+            self.conn.send_bytes(self.pack(items))
         except OSError:  # the worker is gone; its exit is reported on the results side
             self.open = False
         self.limit = min(_BATCH, self.limit * 2)
@@ -119,6 +135,7 @@ class ProcessEngine(RunsOnce):
         self._cancel = threading.Event()
         self._lock = threading.Lock()  # outboxes: the dispatcher fills, the ticker flushes
         self._outboxes: list[_Outbox] = []
+        self._early: _Outbox | None = None  # records of unusable lines, to the caller's thread
         self._controls: list[Connection] = []
         self._input_error: BaseException | None = None
         self._workers: tuple[list[Popen[bytes]], dict[Connection, int]] | None = None
@@ -164,6 +181,14 @@ class ProcessEngine(RunsOnce):
                 for ready in wait(list(live), timeout=_POLL):
                     conn = _as_conn(ready)
                     index = live[conn]
+                    if index < 0:  # the feeder's records of unusable lines
+                        try:
+                            blob = conn.recv_bytes()
+                        except (EOFError, OSError):  # all sent
+                            del live[conn]
+                            continue
+                        yield from unpack_results(blob)
+                        continue
                     try:
                         kind, payload, snapshots[index] = conn.recv()
                     except (EOFError, OSError):  # died: its share is lost, stop the rest
@@ -174,8 +199,7 @@ class ProcessEngine(RunsOnce):
                     self._merged.merge(snapshots.values())
                     if kind == _RESULTS:
                         self.last_worker = index
-                        for fields in payload:
-                            yield Result(*fields)
+                        yield from unpack_results(payload)
                     else:
                         del live[conn]
                         if payload is not None:
@@ -230,7 +254,7 @@ class ProcessEngine(RunsOnce):
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         # Imported once every worker is on its way (10 ms the workers need not wait for).
-        from multiprocessing.connection import Connection
+        from multiprocessing.connection import Connection, Pipe
 
         for index, (share, (work_w, result_r, control_w)) in enumerate(
             zip(self._shares, ends, strict=True)
@@ -238,8 +262,11 @@ class ProcessEngine(RunsOnce):
             work = Connection(work_w, readable=False)
             work.send(self._worker_options(share))
             results[Connection(result_r, writable=False)] = index
-            self._outboxes.append(_Outbox(work))
+            self._outboxes.append(_Outbox(work, pack_work))
             self._controls.append(Connection(control_w, readable=False))
+        early_r, early_w = Pipe(duplex=False)
+        results[early_r] = -1
+        self._early = _Outbox(early_w, pack_results)
         return procs, results
 
     def _worker_options(self, share: int) -> Options:
@@ -266,26 +293,30 @@ class ProcessEngine(RunsOnce):
                 proc.wait()
 
     # -- the input side ------------------------------------------------------------------
+    def _boxes(self) -> list[_Outbox]:
+        return [*self._outboxes, self._early] if self._early else self._outboxes
+
     def _feed(self) -> None:
         owner = [-1] * _BUCKETS
         sent = [0] * len(self._outboxes)
+        assert self._early is not None
         try:
-            for target in self._targets:
-                if self._cancel.is_set():
-                    break
-                bucket = 0  # unusable lines: any worker writes their record
-                if target.invalid is None:
-                    with contextlib.suppress(InvalidURL):
-                        bucket = host_partition(normalise(target.raw), _BUCKETS)
-                shard = owner[bucket]
-                if shard < 0:
-                    shard = owner[bucket] = sent.index(min(sent))
-                sent[shard] += 1
-                box = self._outboxes[shard]
+            for item in screen_unique(self._targets, self._cancel, self._merged.own):
+                box: _Outbox
+                if isinstance(item, Result):
+                    box = self._early
+                else:
+                    work, _ = item
+                    bucket = host_partition(work.url, _BUCKETS)
+                    shard = owner[bucket]
+                    if shard < 0:
+                        shard = owner[bucket] = sent.index(min(sent))
+                    sent[shard] += 1
+                    box = self._outboxes[shard]
                 with self._lock:
                     if not box.items:
                         box.since = time.monotonic()
-                    box.items.append((target.raw, target.source, target.invalid))
+                    box.items.append(item if isinstance(item, Result) else work)
                     if len(box.items) >= box.limit:
                         box.flush()
         except BaseException as exc:  # an unreadable input: reported after the run
@@ -298,15 +329,16 @@ class ProcessEngine(RunsOnce):
         while not self._cancel.wait(_TICK):
             now = time.monotonic()
             with self._lock:
-                if all(not box.open for box in self._outboxes):
+                boxes = self._boxes()
+                if all(not box.open for box in boxes):
                     return
-                for box in self._outboxes:
+                for box in boxes:
                     if box.items and now - box.since >= _TICK:
                         box.flush()
 
     def _close_input(self) -> None:
         with self._lock:
-            for box in self._outboxes:
+            for box in self._boxes():
                 if box.open and not self._cancel.is_set():
                     box.flush()
                 box.open = False
@@ -354,9 +386,9 @@ def _worker_main(
     """Runs the Engine on the URLs that arrive; its only output is the results pipe."""
     from urlsweep.engine.pipeline import Engine
 
-    engine = Engine(_received(work, control), options)
+    engine = Engine((), options, work=_received(work, control))
     threading.Thread(target=_obey, args=(engine, control), daemon=True).start()
-    batch: list[tuple[Any, ...]] = []
+    batch: list[Result] = []
     lock = threading.Lock()
     finished = threading.Event()
 
@@ -372,22 +404,21 @@ def _worker_main(
                 items = batch[:]
                 batch.clear()
             if items:
-                send(_RESULTS, items)
+                send(_RESULTS, pack_results(items))
 
     shipper = threading.Thread(target=ship, daemon=True)
     shipper.start()
     error: BaseException | None = None
     try:
         for result in engine:
-            fields = tuple(getattr(result, name) for name in _FIELDS)
             with lock:
-                batch.append(fields)
+                batch.append(result)
     except BaseException as exc:  # e.g. an unreadable CA file: the main process reports it
         error = exc
     finished.set()
     shipper.join()
     if batch:
-        send(_RESULTS, batch)
+        send(_RESULTS, pack_results(batch))
     try:
         send(_DONE, error)
     except Exception:  # an error that does not pickle still has to be told
@@ -395,19 +426,18 @@ def _worker_main(
     results.close()
 
 
-def _received(work: Connection, control: Connection) -> Iterator[Target]:
-    """The URLs the main process sends, until it closes the pipe or says stop."""
+def _received(work: Connection, control: Connection) -> Iterator[Work]:
+    """The work the main process sends, until it closes the pipe or says stop."""
     while True:
         try:
             if not work.poll(_POLL):
                 if control.closed:
                     return
                 continue
-            batch = work.recv()
+            blob = work.recv_bytes()
         except (EOFError, OSError):
             return
-        for raw, source, invalid in batch:
-            yield Target(raw, source, invalid)
+        yield from unpack_work(blob)
 
 
 def _obey(engine: Engine, control: Connection) -> None:
