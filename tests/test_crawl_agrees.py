@@ -5,11 +5,14 @@ must not depend on its first sighting, and a page's depth is its shortest distan
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from support import sites
+from support.http import reply
 from urlsweep import Result
 from urlsweep.links.crawl import Crawler, CrawlOptions
 from urlsweep.options import Options
@@ -133,5 +136,29 @@ def test_a_page_first_seen_as_a_nofollow_or_link_rel_is_still_read() -> None:
             f"{site.base}/",
             f"{site.base}/c.html",
         }
+    finally:
+        site.close()
+
+
+def test_a_crawl_keeps_to_the_host_limit_and_reads_robots_once() -> None:
+    """Pages, robots.txt and sitemaps are checks of the one driver: every request counts
+    against the host's limit, and robots.txt is fetched once however many pages wait."""
+    site = sites.Site("127.0.0.1")
+    try:
+        names = [f"/p{i}.html" for i in range(24)]
+
+        def slow(h: BaseHTTPRequestHandler) -> None:
+            time.sleep(0.03)
+            reply(h, 200, sites.page(*names), content_type="text/html")
+
+        for name in ["/", *names]:
+            site.server.route(name, slow)
+        site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\n")
+        opts = Options(timeout=10, workers=16, max_per_host=2)
+        results = list(Crawler([site.base + "/"], opts, CrawlOptions()))
+        assert {r.url for r in results if r.method == "GET"} >= {site.base + n for n in names}
+        assert site.gets("/robots.txt") == 1
+        site.server.wait_idle()
+        assert site.server.max_in_flight == 2  # 16 checks at once, two on the host
     finally:
         site.close()

@@ -18,7 +18,6 @@ from urlsweep.links import crawl as crawl_mod
 from urlsweep.links import sitemap as sitemap_mod
 from urlsweep.links.crawl import DEFAULT_DEPTH, DEFAULT_MAX_PAGES, CrawlOptions
 from urlsweep.options import Options
-from urlsweep.probe.transport import Transport
 from urlsweep.result import Result
 
 
@@ -141,7 +140,7 @@ def test_a_sitemap_index_tree_has_a_total_budget(
     monkeypatch.setattr(sitemap_mod, "MAX_SITEMAPS", 20)
     _sitemap_tree(site, fan_out=6)  # 1 + 6 + 36 + 216 files without a total budget
     opts = Options()
-    got = list(sitemap_mod.sitemap_targets([site.base + "/s/0"], opts, lambda: Transport(opts)))
+    got = list(sitemap_mod.sitemap_targets([site.base + "/s/0"], opts))
     assert sitemap_reads(site) == 20
     (over,) = [t for t in got if t.invalid and "budget" in t.invalid]
     assert "budget of 20 sitemaps is spent" in (over.invalid or "")

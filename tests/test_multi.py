@@ -18,9 +18,11 @@ import pytest
 import urlsweep
 from support.polite_util import Gauge, check_all, starts
 from urlsweep.engine import pipeline as engine
+from urlsweep.engine.work import Work
 from urlsweep.inputs import Target
 from urlsweep.options import HostRule, Options
 from urlsweep.probe import steps as probe
+from urlsweep.probe.context import CheckContext
 
 
 def test_many_transfers_in_flight_from_one_thread(http_server: Any) -> None:
@@ -62,16 +64,21 @@ def test_get_fallback_waits_for_the_hosts_rate_token(http_server: Any) -> None:
     assert t[-1] - t[0] >= 7 * 0.1 - 0.08
 
 
-def _run(urls: list[str], threads: bool, **options: Any) -> Iterator[urlsweep.Result]:
-    """The multi driver (`urlsweep.check`), or the worker threads a checker runs on."""
-    if not threads:
+def _read(work: Work, host: str, context: CheckContext) -> probe.Check:
+    """A caller's own check, as a crawl's page read is: a GET with its body kept."""
+    return probe.steps(work.raw, work.url, context, work.sources, max_body=4096, host=host)
+
+
+def _run(urls: list[str], own: bool, **options: Any) -> Iterator[urlsweep.Result]:
+    """Plain checks (`urlsweep.check`), or a caller's checker: the same driver runs both."""
+    if not own:
         return urlsweep.check(urls, **options)
     opts = Options.from_kwargs(**options)
-    return iter(engine.Engine((Target(u) for u in urls), opts, checker=probe.check_one))
+    return iter(engine.Engine((Target(u) for u in urls), opts, checker=_read))
 
 
-@pytest.mark.parametrize("threads", [False, True], ids=["driver", "threads"])
-def test_leaving_early_with_hops_waiting_ends_the_run(server_factory: Any, threads: bool) -> None:
+@pytest.mark.parametrize("own", [False, True], ids=["plain", "checker"])
+def test_leaving_early_with_hops_waiting_ends_the_run(server_factory: Any, own: bool) -> None:
     a, b = server_factory("127.0.0.2"), server_factory("127.0.0.3")
     gauge = Gauge(b, delay=0.5)
     target = quote(gauge.url, safe="")
@@ -80,7 +87,7 @@ def test_leaving_early_with_hops_waiting_ends_the_run(server_factory: Any, threa
     started = time.monotonic()
     seen = []
     one_on_b = [HostRule("127.0.0.3", max_per_host=1)]
-    for r in _run(urls, threads, workers=40, max_per_host=40, hosts=one_on_b, timeout=5):
+    for r in _run(urls, own, workers=40, max_per_host=40, hosts=one_on_b, timeout=5):
         seen.append(r)
         if len(seen) == 2:
             break  # up to 39 hops wait for B's one slot: the run must still end

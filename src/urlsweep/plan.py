@@ -162,13 +162,5 @@ def plan_run(
     # sitemaps link to (docs/security.md).
     named = [a for a in (*plan.plain, *plan.sitemaps) if "://" in a]
     options = confine_credentials(options, [*named, args.base_url])
-
-    def transport() -> Any:
-        from urlsweep.probe.transport import Transport
-
-        return Transport(options)
-
-    more = itertools.chain(
-        sitemap_targets(plan.sitemaps, options, transport), read_inputs(plan.plain)
-    )
+    more = itertools.chain(sitemap_targets(plan.sitemaps, options), read_inputs(plan.plain))
     return DocumentRun(plan.documents, options, doc, more), True

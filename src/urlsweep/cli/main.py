@@ -113,7 +113,7 @@ def main() -> None:
     type=click.IntRange(1, 10_000),
     default=128,
     show_default=True,
-    help="Concurrent checks: requests in flight at once (worker threads in a crawl).",
+    help="Concurrent checks: requests in flight at once (in a crawl too).",
 )
 @click.option(
     "-P",

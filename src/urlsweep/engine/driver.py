@@ -5,11 +5,14 @@ other. Measured on loopback (50,000 HEADs, 50 hosts): 32-100 threads with an eas
 cost 80-180 µs of CPU per request; one thread driving a multi handle, 11-14 µs. So the
 engine's default checks run here: one thread keeps up to `capacity` transfers in flight.
 
-Each URL's check is `probe.steps`, a generator that yields the requests it needs (HEAD, a
-GET fallback, each redirect hop), so the HTTP logic is the very code the threaded path runs
-through `probe.walk`. Host limits are the engine's scheduler's, asked without blocking: a hop
-whose host has no free slot, or a request waiting for its rate token, is parked and tried
-again on every turn of the loop; nothing here ever sleeps while a transfer could move.
+Each URL's check is a generator that yields the requests it needs: `probe.steps` (HEAD, a
+GET fallback, each redirect hop) for a plain check, or a caller's check built on it (a
+crawl's page read: robots.txt, sitemaps, the page itself, then its links taken). This is the
+only lifecycle a check has: every request of every check goes through it. Host limits are
+the engine's scheduler's, asked without blocking: a hop whose host has no free slot, a
+request waiting for its rate token, or a check waiting for another (`probe.Wait`) is parked
+and tried again on every turn of the loop; nothing here ever sleeps while a transfer could
+move.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Final
 
 from urlsweep.engine.scheduler import Job, Scheduler
 from urlsweep.engine.stats import Stats
 from urlsweep.engine.work import Work, internal_error
-from urlsweep.options import Options
 from urlsweep.probe import steps as probe
+from urlsweep.probe.context import CheckContext
 from urlsweep.probe.multi import MultiHandle
 from urlsweep.probe.transport import Response, Transport
 from urlsweep.result import Result
@@ -37,24 +40,32 @@ _IDLE_WAIT: Final = 0.1  # longest wait in select() when every slot is busy (sec
 _FILL_WAIT: Final = 0.003
 _CHUNK: Final = 32  # finished transfers handled before new requests are sent out
 
-Steps = Generator[probe.Request, Response, tuple[Result, Response | None]]
 Settle = Callable[[Job["Work"], Result, Response | None, str | None], Result | None]
+# How one URL is checked: the generator of its requests (`plain_check` unless a run has its
+# own, e.g. a crawl's page reader), given the work, its host key and the run's context.
+Checker = Callable[[Work, str, CheckContext], probe.Check]
+_EMPTY: Final = Response()  # what a check that waited (`probe.Wait`) is sent
+
+
+def plain_check(work: Work, host: str, context: CheckContext) -> probe.Check:
+    return probe.steps(work.raw, work.url, context, work.sources, host=host)
 
 
 class _Flight:
     """One URL being checked: its generator, the host slot it holds, where it waits."""
 
-    __slots__ = ("at", "fresh", "gen", "held", "hop", "job", "last", "req", "transport")
+    __slots__ = ("at", "fresh", "gen", "held", "hop", "job", "last", "req", "transport", "wait")
 
     def __init__(self, job: Job[Work]) -> None:
         self.job = job
-        self.gen: Steps | None = None  # created in the driver's try: a bug costs one record
+        self.gen: probe.Check | None = None  # created in the driver's try: a bug costs one record
         self.held: str | None = job.host  # the scheduler handed the job out with this slot
         self.fresh = True  # the first request uses the slot (and token) claimed with the job
         self.last: Response | None = None
         self.req: probe.Request | None = None  # while parked: the request waiting to go
         self.hop = False  # parked for a slot of another host (else for a rate token)
         self.at = 0.0  # parked for a token: not before this time
+        self.wait: probe.Wait | None = None  # parked until another check is done
         self.transport: Transport | None = None
 
 
@@ -64,25 +75,26 @@ class Driver:
     def __init__(
         self,
         sched: Scheduler[Work],
-        options: Options,
+        context: CheckContext,
         capacity: int,
         *,
-        make_transport: Callable[[], Transport],
+        checker: Checker = plain_check,
         cancel: threading.Event,
         stats: Stats,
         settle: Settle,
         emit: Callable[[list[Result]], None],
     ) -> None:
-        self._options = options
+        self._context = context
+        self._checker = checker
         self._sched = sched
         self._capacity = max(1, capacity)
-        self._make_transport = make_transport
+        self._make_transport = context.transport
         self._cancel = cancel
         self._stats = stats
         self._settle = settle
         self._emit = emit
         self._multi = MultiHandle(maxconnects=self._capacity)
-        self._free: list[Transport] = [make_transport()]  # fails early on bad TLS options
+        self._free: list[Transport] = [context.transport()]  # fails early on bad TLS options
         self._all: list[Transport] = list(self._free)
         self._active: dict[object, _Flight] = {}
         self._parked: list[_Flight] = []
@@ -155,6 +167,7 @@ class Driver:
             now = time.monotonic()
             for f in self._parked:
                 wait = min(wait, max(0.0, f.at - now) if not f.hop else _FILL_WAIT)
+                # (a check parked on a `probe.Wait` has `hop` set: polled like a hop)
         return wait
 
     def _flush(self) -> None:
@@ -177,14 +190,12 @@ class Driver:
         """Give the check its answer; send the request it asks for next, or settle it."""
         try:
             if f.gen is None:
-                work = f.job.item
-                f.gen = probe.steps(
-                    work.raw, work.url, self._options, work.sources, host=f.job.host
-                )
+                f.gen = self._checker(f.job.item, f.job.host, self._context)
                 req = next(f.gen)
             else:
                 assert resp is not None
-                f.last = resp
+                if resp is not _EMPTY:
+                    f.last = resp
                 req = f.gen.send(resp)
         except StopIteration as stop:
             self._finish(f, stop.value[0])
@@ -194,10 +205,17 @@ class Driver:
             log.exception("internal error checking %s", work.url)
             self._finish(f, internal_error(work, exc))
             return
+        if isinstance(req, probe.Wait):
+            f.wait = req
+            self._park(f, None, hop=True, at=0.0)
+            return
         self._submit(f, req)
 
     def _submit(self, f: _Flight, req: probe.Request) -> None:
-        """Send `req` once its host admits it (the rules of the threaded `HostGate`).
+        """Send `req` once its host admits it. The first request uses the slot the scheduler
+        claimed with the job; a repeat to the same host (GET after HEAD) waits for a rate
+        token; a redirect to another host gives the slot back and waits for one there, so a
+        check never holds one host while waiting for another.
 
         After a cancel, a request that would have to wait is abandoned instead (`_abandon`).
         """
@@ -219,7 +237,7 @@ class Driver:
             f.held = host
         self._send(f, req)
 
-    def _park(self, f: _Flight, req: probe.Request, *, hop: bool, at: float) -> None:
+    def _park(self, f: _Flight, req: probe.Request | None, *, hop: bool, at: float) -> None:
         f.req, f.hop, f.at = req, hop, at
         self._parked.append(f)
         if self._cancel.is_set():
@@ -230,12 +248,20 @@ class Driver:
         sched, cancelled = self._sched, self._cancel.is_set()
         now = time.monotonic()
         waiting: list[_Flight] = []
+        ready: list[_Flight] = []
         for f in self._parked:
             req = f.req
-            assert req is not None
             if cancelled:
                 self._abandon(f, req)
                 continue
+            if f.wait is not None:
+                if f.wait.ready():
+                    f.wait = None
+                    ready.append(f)
+                else:
+                    waiting.append(f)
+                continue
+            assert req is not None
             if f.hop:
                 if not sched.try_acquire(req.host, waiting=True):
                     waiting.append(f)
@@ -253,12 +279,15 @@ class Driver:
             f.req = None
             self._send(f, req)
         self._parked = waiting
+        for f in ready:  # may park again: after the list is whole
+            self._advance(f, _EMPTY)
 
-    def _abandon(self, f: _Flight, req: probe.Request) -> None:
-        """The run was cancelled while this check waited for its host: it ends unreported,
-        as if never read (a resumed run checks it again). Sending it anyway would break the
-        host's limits at the moment the user asked us to stop."""
-        if f.hop:
+    def _abandon(self, f: _Flight, req: probe.Request | None) -> None:
+        """The run was cancelled while this check waited for its host (or for another
+        check): it ends unreported, as if never read (a resumed run checks it again).
+        Sending it anyway would break the host's limits at the moment the user asked us to
+        stop."""
+        if f.hop and req is not None:
             self._sched.withdraw(req.host)
         held, f.held = f.held, None
         self._sched.finish(f.job, release=held)

@@ -1,15 +1,16 @@
-"""The threaded pipeline: feeder -> scheduler -> driver (or workers) -> results -> caller.
+"""The threaded pipeline: feeder -> scheduler -> driver -> results -> caller.
 
 Shaped like CPython's ThreadPoolExecutor, specialised for streams that may never fit in
 memory and for politeness: the feeder blocks when `read_ahead` URLs wait, so a million-line
 input is read only as fast as it is checked; the scheduler hands out URLs whose host is
 within its limits (see scheduler.py); a retry goes back to the scheduler with a not-before
 time instead of holding anything asleep. The checks themselves run on one driver thread
-that keeps up to `workers` transfers in flight on a libcurl multi handle (multi.py); a
-caller's own `checker` (a crawl's page reader, blocking code) runs on worker threads
-started on demand instead. The caller's thread receives results and is the only one that
-writes output. `cancel()` (an Event) stops the feeder at once and lets every in-flight
-check finish within its timeout.
+that keeps up to `workers` transfers in flight on a libcurl multi handle (driver.py): plain
+checks and a caller's own `checker` (a crawl's page reader, a fragment check) alike, as
+generators of requests, so there is one lifecycle and one place host limits are applied.
+The caller's thread receives results and is the only one that writes output. `cancel()`
+(an Event) stops the feeder at once and lets every in-flight check finish within its
+timeout.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from urlsweep.engine.dedup import url_digest as url_digest
-from urlsweep.engine.driver import Driver
+from urlsweep.engine.driver import Checker as Checker
+from urlsweep.engine.driver import Driver, plain_check
 from urlsweep.engine.limits import open_files_capacity
 from urlsweep.engine.scheduler import Job, Scheduler
 from urlsweep.engine.source import ResultSource as ResultSource
@@ -38,8 +40,9 @@ from urlsweep.inputs import Target
 from urlsweep.options import Options
 from urlsweep.probe import retry
 from urlsweep.probe import steps as probe
-from urlsweep.probe.policy import policy_for
-from urlsweep.probe.transport import CookieJar, Response, Transport, retry_after_of
+from urlsweep.probe.context import CheckContext
+from urlsweep.probe.policy import Policy
+from urlsweep.probe.transport import Response, retry_after_of
 from urlsweep.result import Result
 from urlsweep.urls import InvalidURL, host_key, normalise
 
@@ -47,11 +50,6 @@ log = logging.getLogger("urlsweep")
 
 _POLL: Final = 0.1  # how often blocked threads look at the cancel flag (seconds)
 _WORKER_EXIT: Final = object()
-
-# How a worker checks one URL: `probe.check_one`, or a caller's function with its signature
-# (a crawler fetches and parses pages there, in the worker, with the worker's transport).
-# Whatever it requests goes through the transport's gate, so host limits hold for all of it.
-Checker = Callable[[Transport, str, str, Options, tuple[str, ...]], Result]
 _FEEDER_EXIT: Final = object()
 
 
@@ -69,18 +67,17 @@ class Engine(RunsOnce):
         """`work` instead of `targets`: URLs screened and deduplicated already, by whoever
         read the input (a worker process, a Dask task); they are checked as they are."""
         self.options = options
-        self._checker: Checker = checker or probe.check_one
+        self._checker: Checker = checker or plain_check
         self.stats = Stats()
         self._targets = targets
         self._work = work
         self._cancel = threading.Event()
         self._closed = threading.Event()
         size = options.queue_size or max(64, options.workers * 2)
-        self._policy = policy_for(options)
+        self._policy = Policy(options)
         self._sched: Scheduler[Work] = Scheduler(
             self._policy, options.read_ahead, on_starved=self._add_worker
         )
-        self._cookies = CookieJar() if options.cookies else None
         self._out: queue.Queue[object] = queue.Queue(maxsize=size)
         self._feeder_done = threading.Event()
         self._feeder_error: BaseException | None = None
@@ -88,13 +85,10 @@ class Engine(RunsOnce):
         self._lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._idle = 0
-        # Plain checks run on libcurl multi drivers (multi.py); a caller's checker, which
-        # makes blocking requests of its own, on worker threads.
-        self._multi = checker is None
         # One driver: a second one in the same process measured 25 % slower on fast
         # answers (they share one GIL); more cores are used through --processes.
         self._capacity = open_files_capacity(options.workers)  # checks at once
-        self._threads = 1 if self._multi else self._capacity
+        self._threads = 1
 
     # -- control -------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -137,8 +131,6 @@ class Engine(RunsOnce):
             feeder.join()
             for t in self._workers:
                 t.join()
-            if self._cookies is not None:
-                self._cookies.close()
 
     def _finished(self, exits: int) -> bool:
         """All input read, every started worker gone, every result delivered."""
@@ -209,10 +201,7 @@ class Engine(RunsOnce):
             if len(self._workers) >= self._threads:
                 return
             n = len(self._workers) + 1
-            if self._multi:
-                t = threading.Thread(target=self._drive, name=f"urlsweep-driver-{n}", daemon=True)
-            else:
-                t = threading.Thread(target=self._worker, name=f"urlsweep-worker-{n}", daemon=True)
+            t = threading.Thread(target=self._drive, name=f"urlsweep-driver-{n}", daemon=True)
             self._workers.append(t)
             self._idle += 1
         t.start()
@@ -220,12 +209,14 @@ class Engine(RunsOnce):
     # -- drivers and workers -------------------------------------------------------------
     def _drive(self) -> None:
         """The driver keeps up to `--workers` transfers in flight."""
+        context = None
         try:
+            context = CheckContext.of(self.options, self._policy)
             Driver(
                 self._sched,
-                self.options,
+                context,
                 self._capacity,
-                make_transport=self._transport,
+                checker=self._checker,
                 cancel=self._cancel,
                 stats=self.stats,
                 settle=self.settle,
@@ -235,47 +226,8 @@ class Engine(RunsOnce):
             self._fatal = exc
             self._cancel.set()
         finally:
-            self._put_out(_WORKER_EXIT)
-
-    def _transport(self) -> Transport:
-        return Transport(self.options, refuse=self._policy.refuser, cookies=self._cookies)
-
-    def _worker(self) -> None:
-        try:
-            transport = self._transport()
-        except Exception as exc:  # e.g. an unreadable CA file: nothing can be checked
-            self._fatal = exc
-            self._cancel.set()
-            self._put_out(_WORKER_EXIT)
-            return
-        gate = HostGate(self._sched, self._cancel)
-        transport.gate = gate
-        try:
-            while (job := self._sched.get(self._cancel)) is not None:
-                with self._lock:
-                    self._idle -= 1
-                self.stats.add(in_flight=1)
-                gate.begin(job.host)
-                try:
-                    result = self._check(transport, job.item)
-                    final = self.settle(job, result, transport.last, gate.detach())
-                except Abandoned:
-                    self._sched.finish(job, release=gate.detach())
-                    final = None
-                finally:
-                    gate.end()
-                if final is not None:
-                    self.stats.add(in_flight=-1, completed=1, ok=int(final.ok))
-                    self._put_out(final)
-                else:
-                    self.stats.add(in_flight=-1)
-                with self._lock:
-                    self._idle += 1
-            for last in self._sched.drain():  # cancelled: report what retries were waiting on
-                self.stats.add(completed=1, ok=int(last.ok))
-                self._put_out(last)
-        finally:
-            transport.close()
+            if context is not None:
+                context.close()
             self._put_out(_WORKER_EXIT)
 
     def settle(
@@ -319,70 +271,6 @@ class Engine(RunsOnce):
         self._sched.finish(job, release=held)
         return result
 
-    def _check(self, transport: Transport, work: Work) -> Result:
-        try:
-            result = self._checker(transport, work.raw, work.url, self.options, work.sources)
-        except Abandoned:
-            raise
-        except Exception as exc:  # a bug must cost one record, not the run
-            log.exception("internal error checking %s", work.url)
-            return internal_error(work, exc)
-        log.debug(
-            "%s %s -> %s %s in %.0f ms",
-            result.method or "-",
-            work.url,
-            result.status,
-            result.error or "",
-            result.elapsed_ms,
-        )
-        return result
-
-
-class Abandoned(Exception):
-    """A check given up because the run was cancelled while it waited for its host: it ends
-    unreported, as if never read (a resumed run checks it again), like the driver's."""
-
-
-class HostGate:
-    """One worker's pass through host limits for every request of one URL.
-
-    The first request uses the slot the scheduler claimed; a repeat to the same host (GET
-    after HEAD) waits for a rate token; a redirect to another host gives the slot back and
-    waits for one there, so a worker never holds one host while waiting for another.
-    """
-
-    def __init__(self, sched: Scheduler[Work], cancel: threading.Event) -> None:
-        self._sched = sched
-        self._cancel = cancel
-        self._held: str | None = None
-        self._fresh = False
-
-    def begin(self, host: str) -> None:
-        self._held, self._fresh = host, True
-
-    def enter(self, host: str) -> None:
-        """Wait until `host` admits a request. Raises `Abandoned` if the run is cancelled
-        meanwhile: sending anyway would break the host's limits as the user asks to stop."""
-        fresh, self._fresh = self._fresh, False
-        if host == self._held:
-            if not fresh and not self._sched.pace(host, self._cancel):
-                raise Abandoned(host)
-            return
-        self.end()
-        if not self._sched.acquire(host, self._cancel):
-            raise Abandoned(host)
-        self._held = host
-
-    def end(self) -> None:
-        held = self.detach()
-        if held is not None:
-            self._sched.release(held)
-
-    def detach(self) -> str | None:
-        """Stop tracking the slot held, for the caller to give back: the host, or None."""
-        held, self._held = self._held, None
-        return held
-
 
 def check(urls: Iterable[str | Target], **options: object) -> Iterator[Result]:
     """Check every URL concurrently and yield a Result for each as it completes.
@@ -403,6 +291,7 @@ def check_url_status(url: str, timeout: float = 10.0) -> tuple[str, int | None]:
         normalised = normalise(url)
     except InvalidURL:
         return url, None
-    with Transport(opts) as transport:
-        result = probe.check_one(transport, url, normalised, opts)
+    context = CheckContext.of(opts)
+    with context.transport() as transport:
+        result = probe.check_one(transport, url, normalised, context)
     return url, result.status if result.error is None else None

@@ -1,9 +1,11 @@
-"""A recursive crawl (and `--extract`): pages are fetched and parsed in engine workers.
+"""A recursive crawl (and `--extract`): pages are fetched and parsed as checks of the engine.
 
 The crawler feeds the ordinary Engine through `Frontier`, an iterator over a queue that ends
-when nothing is queued and no page is still being read. Workers run `Crawler._check`: a page
-in scope is fetched once (GET, size-capped), its links are taken and offered to the frontier,
-and its body is dropped; everything else is checked like any URL. Results are held until the
+when nothing is queued and no page is still being read. Each URL's check is
+`Crawler._steps`, a generator of requests run by the engine's one driver like any check (so
+robots.txt, sitemaps and pages count against the same host limits): a page in scope is
+fetched once (GET, size-capped), its links are taken and offered to the frontier, and its
+body is dropped; everything else is checked like any URL. Results are held until the
 crawl ends, because a URL can be found on one more page until the last page is read, and each
 record lists every page that links to it.
 """
@@ -21,17 +23,18 @@ from urllib.parse import urljoin, urlsplit
 
 from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
+from urlsweep.engine.work import Work
 from urlsweep.inputs import Target
 from urlsweep.links.extract import Link
 from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
-from urlsweep.links.pages import check_with_anchors, fetch_page
+from urlsweep.links.pages import check_with_anchors, read_page
 from urlsweep.links.resolve import resolve_url
 from urlsweep.links.robots import Robots
-from urlsweep.links.sitemap import MAX_NESTING, MAX_SITEMAPS, Entry, fetch_remote
+from urlsweep.links.sitemap import MAX_NESTING, MAX_SITEMAPS, Entry, remote_steps
 from urlsweep.options import OptionError, Options
 from urlsweep.probe import steps as probe
+from urlsweep.probe.context import CheckContext
 from urlsweep.probe.policy import confine_credentials
-from urlsweep.probe.transport import Transport
 from urlsweep.result import Result
 from urlsweep.urls import InvalidURL, host_key, normalise
 
@@ -256,7 +259,7 @@ class Crawler:
         self._invalid: list[Result] = []
         self._cancelled = threading.Event()
         self.frontier = Frontier(self._is_stopped, self._others)
-        self.engine = Engine(self.frontier, options, checker=self._check)
+        self.engine = Engine(self.frontier, options, checker=self._steps)
         self.stats = self.engine.stats
         offers: list[str] = []
         for seed in seeds:
@@ -323,64 +326,57 @@ class Crawler:
             if not page:
                 yield url
 
-    # -- engine workers ---------------------------------------------------------------------
-    def _check(
-        self,
-        transport: Transport,
-        raw: str,
-        url: str,
-        options: Options,
-        sources: tuple[str, ...],
-    ) -> Result:
+    # -- checks, run by the engine's driver ----------------------------------------------
+    def _steps(self, work: Work, host: str, context: CheckContext) -> probe.Check:
+        """One URL of the crawl: robots.txt first (on a crawled host), then the page read
+        (a page) or checked like any URL (everything else)."""
+        raw, url = work.raw, work.url
         with self._lock:
             page = raw in self._pages
             deeper = not page and raw in self._depth  # a page link beyond --depth
-        if self.crawl.robots and self.in_scope(url) and not self.robots.allowed(transport, url):
-            return Result(
+        robots = self.crawl.robots and self.in_scope(url)
+        if robots and not (yield from self.robots.allowed(url, context)):
+            skipped = Result(
                 url=raw, final_url=url, outcome=R.SKIPPED, detail="disallowed by robots.txt"
             )
+            return skipped, None
         if page:
             with self._lock:
                 budget = self.crawl.max_pages is None or self._pages_read < self.crawl.max_pages
                 if budget:
                     self._pages_read += 1
+                seed = self._depth.get(raw) == 0
             if budget:
-                return self._read_page(transport, raw, url, options, sources)
+                if seed and self.crawl.sitemap:
+                    yield from self._seed_sitemaps(url, context)
+                return (yield from self._read_page(work, context))
             spent = f"page not read: the crawl's budget of {self.crawl.max_pages} pages is spent"
-            result = probe.check_one(transport, raw, url, options, sources)
-            return dataclasses.replace(result, detail=result.detail or f"{spent} (--max-pages)")
+            result, last = yield from probe.steps(raw, url, context, work.sources, host=host)
+            return dataclasses.replace(
+                result, detail=result.detail or f"{spent} (--max-pages)"
+            ), last
         if self.crawl.check_fragments and self.index.fragments(raw):
-            result = check_with_anchors(transport, raw, url, options, sources, self.anchors)
+            result, last = yield from check_with_anchors(work, context, self.anchors)
         else:
-            result = probe.check_one(transport, raw, url, options, sources)
+            result, last = yield from probe.steps(raw, url, context, work.sources, host=host)
         if deeper and not result.detail:
             detail = f"page not read: more than {self.crawl.depth} links from the start (--depth)"
-            return dataclasses.replace(result, detail=detail)
-        return result
+            return dataclasses.replace(result, detail=detail), last
+        return result, last
 
-    def _read_page(
-        self,
-        transport: Transport,
-        raw: str,
-        url: str,
-        options: Options,
-        sources: tuple[str, ...],
-    ) -> Result:
-        page = fetch_page(transport, raw, url, options, sources)
+    def _read_page(self, work: Work, context: CheckContext) -> probe.Check:
+        raw, url = work.raw, work.url
+        page = yield from read_page(raw, url, context, work.sources)
         final = (page.result.final_url or url).split("#", 1)[0]
-        with self._lock:
-            seed = self._depth.get(raw) == 0
-        if seed and self.crawl.sitemap:
-            self._seed_sitemaps(transport, url, options)
         if page.links is None:
-            return page.result
+            return page.result, None
         self.anchors.put(raw, page.links.anchors)
         self.anchors.put(final, page.links.anchors)
         with self._lock:
             first = final not in self._taken
             self._taken.add(final)
         children: list[str] = []  # the pages it links to
-        if first:  # resolved outside the lock: normalising is the costly part
+        if first:
             for link in page.links.links:
                 found = resolve_url(page.base, link.href)
                 if found is None:
@@ -409,17 +405,15 @@ class Crawler:
                         self._sighted(child, nearest + 1, offers)
         for child in offers:
             self.frontier.offer(child)
-        return page.result
+        return page.result, None
 
-    def _seed_sitemaps(self, transport: Transport, url: str, options: Options) -> None:
+    def _seed_sitemaps(self, url: str, context: CheckContext) -> probe.Steps[None]:
         """Pages listed in the start host's sitemaps, as if linked from the start page."""
-        listed = self.robots.sitemaps(transport, url) if self.crawl.robots else []
+        listed = (yield from self.robots.sitemaps(url, context)) if self.crawl.robots else []
         for sitemap in listed or [urljoin(url, "/sitemap.xml")]:
-            self._read_sitemap(transport, sitemap, options, nesting=0)
+            yield from self._read_sitemap(sitemap, context, nesting=0)
 
-    def _read_sitemap(
-        self, transport: Transport, sitemap: str, options: Options, nesting: int
-    ) -> None:
+    def _read_sitemap(self, sitemap: str, context: CheckContext, nesting: int) -> probe.Steps[None]:
         try:
             where = normalise(sitemap)
         except InvalidURL:
@@ -450,10 +444,10 @@ class Crawler:
                 for page in offers:
                     self.frontier.offer(page)
 
-        fetch_remote(transport, where, options, on_entry)
+        yield from remote_steps(where, context, on_entry)
         if nesting < MAX_NESTING:
             for child in nested:
-                self._read_sitemap(transport, child, options, nesting + 1)
+                yield from self._read_sitemap(child, context, nesting + 1)
 
     # -- the caller's thread --------------------------------------------------------------
     def _settle(self, result: Result) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import quote, urljoin
 
 from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
+from urlsweep.engine.work import Work
 from urlsweep.inputs import InputError, Target
 from urlsweep.links.doctypes import doc_kind, expand
 from urlsweep.links.extract import PageLinks, parse_document
@@ -25,8 +26,9 @@ from urlsweep.links.pages import check_with_anchors
 from urlsweep.links.resolve import Base, document_base, resolve
 from urlsweep.options import Options
 from urlsweep.probe import steps as probe
+from urlsweep.probe.context import CheckContext
 from urlsweep.probe.policy import confine_credentials
-from urlsweep.probe.transport import Transport
+from urlsweep.probe.steps import Check
 from urlsweep.result import Result
 
 
@@ -209,18 +211,11 @@ class DocumentRun:
             else:
                 yield target
 
-    # -- runs in engine workers -------------------------------------------------------------
-    def _check(
-        self,
-        transport: Transport,
-        raw: str,
-        url: str,
-        options: Options,
-        sources: tuple[str, ...],
-    ) -> Result:
-        if not self.index.fragments(raw):
-            return probe.check_one(transport, raw, url, options, sources)
-        return check_with_anchors(transport, raw, url, options, sources, self.anchors)
+    # -- checks, run by the engine's driver -----------------------------------------------
+    def _check(self, work: Work, host: str, context: CheckContext) -> Check:
+        if not self.index.fragments(work.raw):
+            return probe.steps(work.raw, work.url, context, work.sources, host=host)
+        return check_with_anchors(work, context, self.anchors)
 
     # -- the caller's thread --------------------------------------------------------------
     def _drain(self) -> Iterator[Result]:

@@ -1,19 +1,22 @@
 """Fetching a remote page to read it: GET with a size cap, redirects followed, then parsed.
 
-Runs in engine workers (through the engine's checker hook), so parsing never happens in the
-caller's thread, and each body is dropped as soon as its links and anchors are taken.
+Runs as a check on the engine's driver (through the engine's checker hook), so parsing never
+happens in the caller's thread, and each body is dropped as soon as its links and anchors are
+taken.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
+from urlsweep.engine.work import Work
 from urlsweep.links.extract import PageLinks, parse_document
 from urlsweep.links.graph import AnchorStore
 from urlsweep.links.resolve import page_base
-from urlsweep.options import Options
 from urlsweep.probe import steps as probe
-from urlsweep.probe.transport import Response, Transport
+from urlsweep.probe.context import CheckContext
+from urlsweep.probe.transport import Request, Response
 from urlsweep.result import Result
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024  # decoded; a bigger page is parsed as far as it got
@@ -37,15 +40,16 @@ def document_kind(resp: Response) -> str | None:
     return None
 
 
-def fetch_page(
-    transport: Transport,
+def read_page(
     raw: str,
     url: str,
-    options: Options,
+    context: CheckContext,
     sources: tuple[str, ...] = (),
     max_body: int = MAX_PAGE_BYTES,
-) -> Page:
-    result, resp = probe.walk(transport, raw, url, options, sources, max_body=max_body)
+) -> Generator[Request, Response, Page]:
+    """Fetch and parse a page: a check (see `probe.steps`) that the engine's driver runs,
+    so parsing happens on the driver thread, never in the caller's."""
+    result, resp = yield from probe.steps(raw, url, context, sources, max_body=max_body)
     final = result.final_url or url
     if not result.ok or resp is None:
         return Page(result, None, final)
@@ -53,19 +57,13 @@ def fetch_page(
     if kind is None:
         return Page(result, None, final)
     links = parse_document(resp.body, kind)
+    resp.body = b""  # the links are taken: the body is not kept while the check settles
     return Page(result, links, page_base(final, links.base).url or final)
 
 
-def check_with_anchors(
-    transport: Transport,
-    raw: str,
-    url: str,
-    options: Options,
-    sources: tuple[str, ...],
-    anchors: AnchorStore,
-) -> Result:
-    """Check `url` by reading it, keeping its anchors for `#fragment` links to it."""
-    page = fetch_page(transport, raw, url, options, sources)
+def check_with_anchors(work: Work, context: CheckContext, anchors: AnchorStore) -> probe.Check:
+    """Check `work.url` by reading it, keeping its anchors for `#fragment` links to it."""
+    page = yield from read_page(work.raw, work.url, context, work.sources)
     if page.links is not None:
-        anchors.put(raw, page.links.anchors)
-    return page.result
+        anchors.put(work.raw, page.links.anchors)
+    return page.result, None

@@ -7,7 +7,7 @@ read, so a 50 MB sitemap costs the memory of one entry, not of its tree.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -16,8 +16,9 @@ import lxml.etree
 
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
-from urlsweep.probe.policy import policy_for
-from urlsweep.probe.transport import Transport
+from urlsweep.probe.context import CheckContext
+from urlsweep.probe.steps import drive
+from urlsweep.probe.transport import Request, Response, Transport
 from urlsweep.urls import InvalidURL, host_key, normalise, request_url
 
 MAX_SITEMAP_BYTES = 256 * 1024 * 1024  # decoded; the protocol's limit is 50 MB
@@ -116,15 +117,18 @@ def read_local(path: str) -> Iterator[Entry]:
         raise InputError(f"{path}: {parser.error}")
 
 
-def fetch_remote(
-    transport: Transport, url: str, options: Options, on_entry: Callable[[Entry], None]
-) -> str | None:
-    """Stream the sitemap at `url` into `on_entry`; return why it failed, or None.
+def remote_steps(
+    url: str, context: CheckContext, on_entry: Callable[[Entry], None]
+) -> Generator[Request, Response, str | None]:
+    """Stream the sitemap at `url` into `on_entry`; return why it failed, or None. A check's
+    part (the requests are yielded, as `probe.steps` does): a crawl's driver runs it, and
+    `fetch_remote` blocking.
 
     Redirects are followed hop by hop under the same credential rule as any check: secret
     headers go only to `url`'s own host, and only if the user named it."""
+    options = context.options
     origin = host_key(url)
-    allowed = policy_for(options).credentials_to(origin)
+    allowed = context.policy.credentials_to(origin)
     current = url
     for _ in range(options.max_redirects + 1):
         parser = SitemapParser()
@@ -134,13 +138,8 @@ def fetch_remote(
                 on_entry(entry)
 
         key = host_key(current)
-        resp = transport.request(
-            request_url(current),
-            "GET",
-            max_body=MAX_SITEMAP_BYTES,
-            sink=sink,
-            credentials=allowed and key == origin,
-            host=key,
+        resp = yield Request(
+            request_url(current), "GET", MAX_SITEMAP_BYTES, [], allowed and key == origin, key, sink
         )
         if resp.error is not None:
             return f"{resp.error}: {resp.detail}"
@@ -160,9 +159,14 @@ def fetch_remote(
     return "too many redirects"
 
 
-def sitemap_targets(
-    inputs: list[str], options: Options, transport_factory: Callable[[], Transport]
-) -> Iterator[Target]:
+def fetch_remote(
+    transport: Transport, url: str, context: CheckContext, on_entry: Callable[[Entry], None]
+) -> str | None:
+    """`remote_steps`, blocking on `transport` (a sitemap given as input)."""
+    return drive(transport, remote_steps(url, context, on_entry))
+
+
+def sitemap_targets(inputs: list[str], options: Options) -> Iterator[Target]:
     """Targets for every page listed in the given sitemaps (paths or URLs), indexes followed.
 
     Pages are yielded as they are parsed; nested sitemaps are visited after their index, at
@@ -173,6 +177,7 @@ def sitemap_targets(
     for arg in inputs:
         pending.append((arg, "", 0))
     seen: set[str] = set()
+    context: CheckContext | None = None
     transport: Transport | None = None
     over: tuple[str, str] | None = None  # the first sitemap left unread by the budget
     unread = 0
@@ -184,14 +189,15 @@ def sitemap_targets(
             seen.add(where_from)
             entries: list[Entry] = []
             if "://" in where_from:
-                if transport is None:
-                    transport = transport_factory()
+                if context is None or transport is None:
+                    context = CheckContext.of(options)
+                    transport = context.transport()
                 try:
                     url = normalise(where_from)
                 except InvalidURL as exc:
                     yield Target(where_from, listed_at or None, f"bad sitemap URL: {exc}")
                     continue
-                error = fetch_remote(transport, url, options, entries.append)
+                error = fetch_remote(transport, url, context, entries.append)
                 if error is not None:
                     yield Target(where_from, listed_at or None, f"sitemap not readable: {error}")
                 stream: Iterable[Entry] = entries
@@ -216,3 +222,5 @@ def sitemap_targets(
     finally:
         if transport is not None:
             transport.close()
+        if context is not None:
+            context.close()

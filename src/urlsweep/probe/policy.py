@@ -1,6 +1,6 @@
 """What may be checked, where, and with which credentials: decided once per URL or address.
 
-Built from `Options` once per run and shared read-only by every worker.
+Built from `Options` once per run (into the run's `CheckContext`) and shared read-only.
 """
 
 from __future__ import annotations
@@ -170,22 +170,6 @@ class Policy:
             if pattern.search(url):
                 return value
         return None
-
-
-_COMPILED: dict[int, tuple[Options, Policy]] = {}
-
-
-def policy_for(options: Options) -> Policy:
-    """The compiled policy of `options`, kept per `Options` object (hashing one costs more
-    than a check's bookkeeping, so the cache is by identity)."""
-    hit = _COMPILED.get(id(options))
-    if hit is not None and hit[0] is options:
-        return hit[1]
-    policy = Policy(options)
-    if len(_COMPILED) >= 16:
-        _COMPILED.clear()
-    _COMPILED[id(options)] = (options, policy)
-    return policy
 
 
 def confine_credentials(

@@ -1,21 +1,23 @@
 """Where one URL is checked: HEAD with GET fallback, redirects followed hop by hop.
 
-Every hop is a new request, so every hop passes the same gates: the host's limits (the
-transport's gate), the address policy (in the transport), and the credential rule: secret
-headers set by the user go only to a host the user named, never across a redirect to
-another host (docs/security.md).
+A check is a generator (`Steps`) that yields each request it needs and is sent the answer:
+the engine's driver runs every check of a run that way, page reads and robots.txt of a
+crawl included, so every hop passes the same gates: the host's limits (the driver asks the
+scheduler), the address policy (in the transport), and the credential rule: secret headers
+set by the user go only to a host the user named, never across a redirect to another host
+(docs/security.md).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
-from typing import Final
+from collections.abc import Callable, Generator
+from typing import Final, TypeVar
 from urllib.parse import urljoin
 
 from urlsweep import result as R
 from urlsweep.options import Options
-from urlsweep.probe.policy import policy_for
+from urlsweep.probe.context import CheckContext
 from urlsweep.probe.transport import Request as Request
 from urlsweep.probe.transport import Response, Transport
 from urlsweep.result import Hop, Result
@@ -26,6 +28,34 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _NOT_ABOUT_METHOD: Final = frozenset({429})
 # Response headers that bot-protection layers add to the 403 pages they serve.
 BOT_MARKERS: Final = ("cf-mitigated", "x-amzn-waf-action", "x-datadome", "x-sucuri-block")
+
+
+class Wait:
+    """Yielded by a check that must wait for another check of the run (a crawl's page waits
+    for its host's robots.txt, being fetched by another): the driver parks it, holding its
+    slot, until `ready()`, then sends it an empty `Response`."""
+
+    __slots__ = ("ready",)
+
+    def __init__(self, ready: Callable[[], bool]) -> None:
+        self.ready = ready
+
+
+T = TypeVar("T")
+# A check as the driver runs it: yields requests (or a `Wait`), is sent each answer.
+Steps = Generator[Request | Wait, Response, T]
+Check = Steps[tuple[Result, Response | None]]
+
+
+def drive(transport: Transport, gen: Generator[Request, Response, T]) -> T:
+    """Run a check's generator blocking, one request at a time on `transport` (outside any
+    engine: a sitemap given as input, `check_url_status`). No host limits apply here."""
+    try:
+        req = next(gen)
+        while True:
+            req = gen.send(transport.send(req))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
 
 
 def _fallback_to_get(resp: Response) -> bool:
@@ -72,46 +102,28 @@ def check_one(
     transport: Transport,
     raw: str,
     url: str,
-    options: Options,
+    context: CheckContext,
     sources: tuple[str, ...] = (),
 ) -> Result:
-    """Check the already normalised `url` (given by the user as `raw`) and build its record."""
-    return walk(transport, raw, url, options, sources)[0]
-
-
-def walk(
-    transport: Transport,
-    raw: str,
-    url: str,
-    options: Options,
-    sources: tuple[str, ...] = (),
-    max_body: int = 0,
-) -> tuple[Result, Response | None]:
-    """Follow `url` hop by hop to its final answer: the record, and the last response
-    (with up to `max_body` bytes of body, for callers that read pages). One attempt: the
-    engine decides about retries. Each request is sent by `transport`, in this thread."""
-    gen = steps(raw, url, options, sources, max_body)
-    try:
-        req = next(gen)
-        while True:
-            req = gen.send(transport.send(req))
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+    """Check the already normalised `url` (given by the user as `raw`) blocking, on
+    `transport`, and build its record."""
+    return drive(transport, steps(raw, url, context, sources))[0]
 
 
 def steps(
     raw: str,
     url: str,
-    options: Options,
+    context: CheckContext,
     sources: tuple[str, ...] = (),
     max_body: int = 0,
     host: str | None = None,
 ) -> Generator[Request, Response, tuple[Result, Response | None]]:
     """The check of one URL as a generator: it yields each `Request` it needs sent, is sent
-    the `Response`, and returns what `walk` returns. Written once, driven either by `walk`
-    (one blocking request at a time) or by `multi.Driver` (many URLs per thread). `host`
-    is `host_key(url)` when the caller has it already."""
-    policy = policy_for(options)
+    the `Response`, and returns the record and the last response (with up to `max_body`
+    bytes of body, for callers that read pages). One attempt: the engine decides about
+    retries. Driven by the engine's driver (many checks per thread) or by `drive` (one
+    blocking request at a time). `host` is `host_key(url)` when the caller has it already."""
+    options, policy = context.options, context.policy
     started = time.monotonic()
     hops: list[Hop] = []
     current = url

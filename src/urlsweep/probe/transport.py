@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import pycurl
 
@@ -59,6 +59,9 @@ class Request:
     headers: list[str]
     credentials: bool  # the user's secret headers (options.is_secret_header) may go along
     host: str  # host_key(url): the host whose limits the request counts against
+    # Where the (decoded, capped) body of a 2xx answer goes chunk by chunk instead of being
+    # kept: for documents parsed as they stream (a sitemap). Must not raise.
+    sink: Callable[[bytes], None] | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +133,15 @@ def mozilla_ca_file() -> str:
 _MOZILLA_CA: str | None = None
 
 
+def ca_file_of(options: Options) -> str | None:
+    """The CA bundle `options` trust, resolved once per run; None with --insecure."""
+    if options.insecure:
+        return None
+    if options.system_ca:
+        return system_ca_file()
+    return options.ca_cert or mozilla_ca_file()
+
+
 def system_ca_file() -> str:
     """The operating system's CA bundle, for --system-ca (e.g. with a company's own CA)."""
     import ssl  # only here: 5 ms of start-up that a run without --system-ca never needs
@@ -144,12 +156,6 @@ def system_ca_file() -> str:
 def retry_after_of(resp: Response | None) -> str | None:
     """The Retry-After header of an answer (None for no answer)."""
     return resp.header("retry-after") if resp is not None and resp.error is None else None
-
-
-class Gate(Protocol):
-    """Admits each request to a host under that host's limits (the engine's scheduler)."""
-
-    def enter(self, host: str) -> None: ...
 
 
 class CookieJar:
@@ -245,11 +251,16 @@ class Transport:
         *,
         refuse: Callable[[str], str | None] | None = None,
         cookies: CookieJar | None = None,
+        ca_file: str | None = "",
     ) -> None:
-        """`refuse(ip)` names why a connection to `ip` must not carry a request (or None)."""
+        """`refuse(ip)` names why a connection to `ip` must not carry a request (or None);
+        `ca_file` is the CA bundle a run resolved once (`ca_file_of`; None: --insecure;
+        "": resolve it here)."""
         self.options = options
         if refuse is None:
             refuse = Policy(options).refuser
+        if ca_file == "":
+            ca_file = ca_file_of(options)
         c = self._curl = pycurl.Curl()
         c.setopt(pycurl.NOSIGNAL, 1)
         c.setopt(pycurl.NOPROGRESS, 1)
@@ -261,20 +272,17 @@ class Transport:
         timeout_ms = max(1, int(options.timeout * 1000))
         c.setopt(pycurl.TIMEOUT_MS, timeout_ms)  # total deadline: connect, TLS and headers
         c.setopt(pycurl.CONNECTTIMEOUT_MS, timeout_ms)
-        if options.insecure:
+        if ca_file is None:
             c.setopt(pycurl.SSL_VERIFYPEER, 0)
             c.setopt(pycurl.SSL_VERIFYHOST, 0)
-        elif options.system_ca:
-            c.setopt(pycurl.CAINFO, system_ca_file())
         else:
-            c.setopt(pycurl.CAINFO, options.ca_cert or mozilla_ca_file())
+            c.setopt(pycurl.CAINFO, ca_file)
         if options.proxy is not None:
             c.setopt(pycurl.PROXY, options.proxy)
         if options.cookies:
             c.setopt(pycurl.COOKIEFILE, "")  # enables the cookie engine, reads no file
             if cookies is not None:
                 cookies.attach(c)
-        self.gate: Gate | None = None  # set by the engine: every request waits its turn there
         self.last: Response | None = None  # the latest answer, for retry decisions
         self._refused: str | None = None
         self._ex: _Exchange | None = None
@@ -329,15 +337,14 @@ class Transport:
         With `sink`, the (decoded, capped) body of a 2xx answer is passed to it chunk by chunk
         instead of being kept: for documents parsed as they stream. `sink` must not raise.
         With `credentials` False, the user's secret headers are left out.
-        `host` is `host_key(url)` when the caller has it already (the gate needs it).
+        `host` is `host_key(url)` when the caller has it already.
         """
         req = Request(url, method, max_body, list(headers), credentials, host or host_key(url))
         return self.send(req, sink)
 
     def send(self, req: Request, sink: Callable[[bytes], None] | None = None) -> Response:
-        """`request`, blocking this thread, for a `Request` already built."""
-        if self.gate is not None:
-            self.gate.enter(req.host)
+        """`request`, blocking this thread, for a `Request` already built. Blocking sends
+        know no host limits: a run's checks go through the engine's driver instead."""
         self.start(req, sink)
         try:
             self._curl.perform()
@@ -355,6 +362,7 @@ class Transport:
         """
         c = self._curl
         self._refused = None
+        sink = sink or req.sink
         c.setopt(pycurl.URL, req.url)
         method, max_body = req.method, req.max_body
         if method == "HEAD" and max_body <= 0 and sink is None:
