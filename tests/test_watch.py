@@ -192,17 +192,29 @@ def test_all_ok_exits_0_with_no_events(tmp_path: Path, http_server: TestHTTPServ
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
-    for args, words in (
+    cases = (
         (["watch", "-"], "stdin"),
         (["watch", "http://127.0.0.1:9/", "--every", "soon"], "bad duration"),
         (["watch", "http://127.0.0.1:9/", "--every", "0s"], "at least"),
         (["watch"], "no INPUT"),
         (["watch", str(tmp_path / "missing.txt")], "missing.txt"),
         (["watch", "http://127.0.0.1:9/", "--serve", "nope"], "--serve"),
-    ):
-        p = run(*args)
-        assert p.returncode == 2, (args, p.stderr)
-        assert words in p.stderr and "Traceback" not in p.stderr, p.stderr
+        (["watch", "http://127.0.0.1:9/", "--on-change-webhook", "ftp://x/"], "http(s)"),
+    )
+    procs = [  # side by side: each is a whole interpreter start
+        subprocess.Popen(
+            [*CMD, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for args, _ in cases
+    ]
+    for (args, words), proc in zip(cases, procs, strict=True):
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2, (args, err)
+        assert words in err and "Traceback" not in err, err
 
 
 def test_sigterm_finishes_the_round_and_exits_130(

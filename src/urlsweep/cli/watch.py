@@ -111,6 +111,14 @@ def _watch_options() -> list[click.Parameter]:
             help="slack: Slack's incoming-webhook shape, a `text` line plus the event.",
         ),
         click.Option(
+            ["--webhook-retries"],
+            type=click.IntRange(0, 20),
+            default=3,
+            show_default=True,
+            metavar="N",
+            help="Attempts after a failed POST, waiting 0.5 s, 1 s, 2 s ... between them.",
+        ),
+        click.Option(
             ["--keep-rounds"],
             type=click.IntRange(0, None),
             default=1000,
@@ -240,6 +248,7 @@ def _watch(hosts_meta: str, **params: Any) -> None:
     )
     exec_cmd, exec_timeout = params.pop("on_change_exec"), params.pop("exec_timeout")
     webhook, webhook_format = params.pop("on_change_webhook"), params.pop("webhook_format")
+    webhook_retries: int = params.pop("webhook_retries")
     keep_rounds: int = params.pop("keep_rounds")
     try:
         options = Options(
@@ -296,15 +305,26 @@ def _watch(hosts_meta: str, **params: Any) -> None:
             if exec_cmd is not None:
                 slow.append(ExecSink(shlex.split(exec_cmd), exec_timeout, log))
             if webhook is not None:
-                slow.append(WebhookSink(webhook, fmt=webhook_format, log=log, stop=stop_delivery))
+                slow.append(
+                    WebhookSink(
+                        webhook,
+                        fmt=webhook_format,
+                        retries=webhook_retries,
+                        log=log,
+                        stop=stop_delivery,
+                    )
+                )
         except (OptionError, ValueError) as exc:
             fail(str(exc))
         delivery = Delivery(slow, log, stop_delivery)
 
-        def on_round(n: int, summary: Any, seconds: float) -> None:
+        def on_round(n: int, summary: Any, seconds: float, lag: float) -> None:
             if not quiet:
                 not_ok = summary.total - summary.ok
-                log(f"round {n}: {summary.total} checked, {not_ok} not ok, {seconds:.2f} s")
+                log(
+                    f"round {n}: {summary.total} checked, {not_ok} not ok, {seconds:.2f} s,"
+                    f" started {lag:.3f} s late"
+                )
 
         try:
             watcher = Watcher(

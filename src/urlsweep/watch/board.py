@@ -121,6 +121,7 @@ class Board:
         self.round = 0
         self.running = False
         self.round_started: float | None = None  # unix time
+        self.round_planned: float | None = None
         self.last_duration: float | None = None
         self.last_lag: float | None = None
         self.next_planned: float | None = None  # unix time the next round is due
@@ -152,7 +153,7 @@ class Board:
     def round_begins(self, round_no: int, planned: float, started: float) -> None:
         with self.lock:
             self.round, self.running = round_no, True
-            self.round_started = started
+            self.round_started, self.round_planned = started, planned
             self.last_lag = max(0.0, started - planned)
 
     def round_ends(self, duration: float, next_planned: float | None) -> None:
@@ -162,18 +163,21 @@ class Board:
             self.next_planned = next_planned
 
     def healthy(self, now: float | None = None) -> tuple[bool, str]:
-        """Rounds keep their schedule: none overdue by a whole interval, none that late."""
+        """Rounds keep their schedule: the next one is not overdue by a whole interval, and
+        the last one started less than half an interval late."""
         now = time.time() if now is None else now
         with self.lock:
+            tick = self.tick
             if self.stopping:
                 return False, "stopping"
-            if self.last_lag is not None and self.last_lag > self.tick:
-                return False, f"round {self.round} started {self.last_lag:.1f} s late"
-            if self.running and self.round_started is not None:
-                if now - self.round_started > self.tick + max(self.tick, 30.0):
-                    return False, f"round {self.round} running for {now - self.round_started:.0f} s"
-            elif self.next_planned is not None and now > self.next_planned + self.tick:
+            if self.running and self.round_planned is not None:
+                if now > self.round_planned + 2 * tick:
+                    took = now - (self.round_started or self.round_planned)
+                    return False, f"round {self.round} running for {took:.1f} s (every {tick:g} s)"
+            elif self.next_planned is not None and now > self.next_planned + tick:
                 return False, f"round {self.round + 1} is overdue"
+            if self.last_lag is not None and self.last_lag > tick / 2:
+                return False, f"round {self.round} started {self.last_lag:.2f} s late"
             return True, f"ok: round {self.round}"
 
     def snapshot(self) -> dict[str, Any]:

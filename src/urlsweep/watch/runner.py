@@ -68,7 +68,7 @@ class Watcher:
         store: Store | None = None,
         sinks: Sequence[Sink] = (),
         delivery: Delivery | None = None,
-        on_round: Callable[[int, Summary, float], None] | None = None,
+        on_round: Callable[[int, Summary, float, float], None] | None = None,
     ) -> None:
         self.inputs = list(inputs)
         self.options = options
@@ -158,8 +158,9 @@ class Watcher:
         from urlsweep.store.recorder import Recorder
 
         started = time.time()
+        lag = max(0.0, started - planned)
         self.board.round_begins(round_no, planned, started)
-        self.stats.lags.append(max(0.0, started - planned))
+        self.stats.lags.append(lag)
         recorder = None
         if self.store is not None and self._state is not None:
             run = self.store.begin_run(self.inputs, self.options)
@@ -203,7 +204,7 @@ class Watcher:
             if self.config.keep_rounds is not None:
                 self._state.prune(self.config.keep_rounds)
         if self.on_round is not None:
-            self.on_round(round_no, summary, duration)
+            self.on_round(round_no, summary, duration, lag)
 
     def _emit(self, key: int, event: Event) -> None:
         self.board.add_event(event)
