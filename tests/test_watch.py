@@ -267,3 +267,33 @@ def test_restart_resumes_schedule_states_and_rounds(
     assert heads.count("/status/404?fast") == 5
     env_free = {k: v for k, v in os.environ.items() if k != "URLSWEEP_STORE"}
     assert env_free is not None
+
+
+def test_dask_rounds_keep_the_schedule_here(tmp_path: Path, http_server: TestHTTPServer) -> None:
+    """With --dask the checks run on the cluster; which URLs a round takes is decided here."""
+    fast, slow = http_server.url("/status/404?fast"), http_server.url("/ok?slow")
+    (tmp_path / "urlsweep.toml").write_text(
+        f'[[watch]]\npattern = "{slow.replace("?", "[?]")}"\ninterval = "1h"\n'
+    )
+    p = run(
+        "watch", fast, slow, "--every", "0.2s", "--rounds", "3", "--no-store", "--retries",
+        "0", "--dask", "local:1", cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 1, p.stderr
+    assert [(e["url"], e["to"], e["round"]) for e in events(p.stdout)] == [(fast, "broken", 1)]
+    heads = [q.path for q in http_server.requests if q.method == "HEAD"]
+    assert heads.count("/ok?slow") == 1 and heads.count("/status/404?fast") == 3
+    assert "Traceback" not in p.stderr
+
+
+def test_rate_limit_holds_across_rounds(http_server: TestHTTPServer) -> None:
+    # Rounds are due every 50 ms, but the host takes 4 requests a second at most.
+    p = run(
+        "watch", http_server.url("/ok"), "--every", "0.05s", "--rounds", "4", "--no-store",
+        "--rate-limit", "4",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    t = [q.time_start for q in http_server.requests]
+    assert len(t) == 4
+    # Slack for a busy machine, as in test_polite_limits; unlimited they come 50 ms apart.
+    assert min(b - a for a, b in zip(t, t[1:], strict=False)) >= 0.25 - 0.06

@@ -131,15 +131,18 @@ class Watcher:
         urls = {k: s.url for k, s in self.tracker.states.items()}
         planned = self.schedule.first_round(time.time(), urls)
         tick = self.schedule.tick
+        gap = self._rate_gap()
+        not_before = 0.0
         done = 0
         try:
             while not self._stop.is_set():
                 self.board.round_ends(self.board.last_duration or 0.0, planned)
-                wait = planned - time.time()
+                wait = max(planned, not_before) - time.time()
                 if wait > 0 and self._stop.wait(wait):
                     break
                 self._round += 1
                 self._one_round(self._round, planned)
+                not_before = time.time() + gap
                 done += 1
                 if self.config.rounds is not None and done >= self.config.rounds:
                     break
@@ -152,6 +155,16 @@ class Watcher:
         finally:
             self.board.stopping = True
             self.save()
+
+    def _rate_gap(self) -> float:
+        """How long a host's next request waits at least under the strictest rate limit.
+
+        Each round's engine starts with one token per host; starting the next round no
+        sooner than that after the last one ended keeps every rate limit across rounds.
+        """
+        rates = [self.options.rate_limit, *(h.rate_limit for h in self.options.hosts)]
+        given = [r for r in rates if r]
+        return 1.0 / min(given) if given else 0.0
 
     def _one_round(self, round_no: int, planned: float) -> None:
         from urlsweep.store.keys import result_key
