@@ -127,7 +127,6 @@ def main() -> None:
     ap.add_argument("--urls", type=int, default=1000)
     ap.add_argument("--every", default="1")
     ap.add_argument("--rounds", type=int, default=3600)
-    ap.add_argument("--keep-rounds", type=int, default=100)
     ap.add_argument("--workers", type=int, default=128)
     ap.add_argument("--out", default=str(HERE / "out" / "watch-soak.json"))
     ap.add_argument(
@@ -158,8 +157,6 @@ def main() -> None:
         str(store),
         "--serve",
         "127.0.0.1:0",
-        "--keep-rounds",
-        str(args.keep_rounds),
         "--workers",
         str(args.workers),
         "--retries",
@@ -248,7 +245,6 @@ def main() -> None:
     secs = [r["seconds"] for r in rounds]
     hwm = max([s["hwm_kb"] for s in samples] + [r["rss_kb"] for r in rounds] + [peak])
     first_store = next((s["store_bytes"] for s in samples if s["rounds"] >= 1), 0)
-    after_keep = next((s["store_bytes"] for s in samples if s["rounds"] >= args.keep_rounds), None)
     report = {
         "command": " ".join(cmd),
         "urls": args.urls,
@@ -268,7 +264,6 @@ def main() -> None:
         "rss_last_round_mb": round(rounds[-1]["rss_kb"] / 1024, 1) if rounds else None,
         "rss_peak_mb": round(hwm / 1024, 1),
         "store_first_mb": round(first_store / 1e6, 2),
-        "store_after_keep_rounds_mb": None if after_keep is None else round(after_keep / 1e6, 2),
         "store_last_mb": round(store_bytes(store) / 1e6, 2),
         "healthz_not_200": health_bad,
         "metrics_scrapes_ok": scrapes,

@@ -119,15 +119,6 @@ def _watch_options() -> list[click.Parameter]:
             help="Attempts after a failed POST, waiting 0.5 s, 1 s, 2 s ... between them.",
         ),
         click.Option(
-            ["--keep-rounds"],
-            type=click.IntRange(0, None),
-            default=1000,
-            show_default=True,
-            metavar="N",
-            help="Keep the results of the last N rounds in the store (0: keep all); "
-            "events and URL states are always kept.",
-        ),
-        click.Option(
             ["--dask"],
             metavar="ADDRESS",
             default=None,
@@ -249,7 +240,6 @@ def _watch(hosts_meta: str, **params: Any) -> None:
     exec_cmd, exec_timeout = params.pop("on_change_exec"), params.pop("exec_timeout")
     webhook, webhook_format = params.pop("on_change_webhook"), params.pop("webhook_format")
     webhook_retries: int = params.pop("webhook_retries")
-    keep_rounds: int = params.pop("keep_rounds")
     try:
         options = Options(
             workers=params.pop("workers"),
@@ -269,7 +259,6 @@ def _watch(hosts_meta: str, **params: Any) -> None:
             rounds=rounds,
             rules=rules,
             fail_after=args.fail_after,
-            keep_rounds=keep_rounds or None,
         )
         plan = split_inputs(inputs, link.input_type)
     except (InputError, OptionError) as exc:

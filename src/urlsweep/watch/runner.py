@@ -45,7 +45,6 @@ class WatchConfig:
     rounds: int | None = None  # None: until stopped
     rules: tuple[WatchRule, ...] = ()
     fail_after: int = 1
-    keep_rounds: int | None = 1000  # results of older rounds leave the store
 
 
 @dataclass
@@ -211,11 +210,8 @@ class Watcher:
         self.metrics.rounds.inc()
         self.metrics.round_duration.observe(duration)
         self.board.round_ends(duration, planned + self.schedule.tick)
-        if self._state is not None:
-            if time.monotonic() - self._saved >= SAVE_EVERY:
-                self.save()
-            if self.config.keep_rounds is not None:
-                self._state.prune(self.config.keep_rounds)
+        if self._state is not None and time.monotonic() - self._saved >= SAVE_EVERY:
+            self.save()
         if self.on_round is not None:
             self.on_round(round_no, summary, duration, lag)
 

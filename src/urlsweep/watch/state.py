@@ -141,17 +141,3 @@ class WatchState:
                     for key, s, planned, uptime in rows
                 ),
             )
-
-    def prune(self, keep_rounds: int) -> int:
-        """Drop the results of all but the last `keep_rounds` rounds (events stay)."""
-        old = self.db.execute(
-            "SELECT round, run_id FROM watch_rounds WHERE watch = ? ORDER BY round DESC"
-            " LIMIT -1 OFFSET ?",
-            (self.watch, keep_rounds),
-        ).fetchall()
-        for round_no, run_id in old:
-            self.store.discard_run(run_id)
-            self.db.execute(
-                "DELETE FROM watch_rounds WHERE watch = ? AND round = ?", (self.watch, round_no)
-            )
-        return len(old)
