@@ -3,6 +3,7 @@ nesting. Each against real loopback servers."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 import urlsweep
 from support.http import reply
@@ -169,3 +171,22 @@ def test_a_remote_sitemap_index_never_names_a_local_file(site: Site, tmp_path: P
     p = cli("check", "--type", "sitemap", site.base + "/index.xml", "-f", "jsonl")
     assert "must be an http(s) URL" in p.stdout, p.stdout + p.stderr
     assert "never.invalid" not in p.stdout
+
+
+def _outside_code_spans(text: str) -> str:
+    """`text` with its code spans (any fence length) removed."""
+    return re.sub(r"(`+)(?:(?!\1).)+?\1", "", text)
+
+
+def test_the_markdown_report_keeps_server_chosen_redirect_targets_inert(site: Site) -> None:
+    site.routes["/hop"] = (302, {"Location": "https://www.phish.invalid/login?u=a@b.invalid"}, b"")
+    site.routes["/bad"] = (302, {"Location": "http://[x www.phish.invalid"}, b"")
+    p = cli("check", site.base + "/hop", site.base + "/bad", "-f", "markdown", "--retries", "0")
+    assert p.returncode == 1, p.stderr
+    assert "phish.invalid" in p.stdout and "redirect to" in p.stdout
+    rows = [line for line in p.stdout.splitlines() if line.startswith("|")]
+    for row in rows:
+        outside = _outside_code_spans(row)
+        assert "://" not in outside and "www." not in outside and "@" not in outside, row
+    rendered = MarkdownIt("commonmark").render(p.stdout)
+    assert "<a " not in rendered and "phish.invalid" in rendered

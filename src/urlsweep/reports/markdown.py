@@ -1,7 +1,9 @@
 """Markdown for issue and pull-request comments: the totals, what changed, what is not ok.
 
 URLs go in code spans and free text is backslash-escaped, so nothing a server or an input
-line says can turn into a link, an image or HTML when the comment is rendered.
+line says can turn into a link, an image or HTML when the comment is rendered. That holds for
+URLs inside free text too (a redirect target, a detail naming one): GitHub turns bare URLs,
+`www.` names and e-mail addresses into links, so they go in code spans as well.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import re
 
 from urlsweep.reports.base import SpooledSink
-from urlsweep.reports.text import _MARK, CHANGE_LABELS, describe, status_text
+from urlsweep.reports.text import _MARK, CHANGE_LABELS, status_text
 from urlsweep.result import Result
 from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
@@ -20,6 +22,28 @@ _SPACE = re.compile(r"\s+")
 
 def md_text(s: str) -> str:
     return _PUNCT.sub(r"\\\1", _SPACE.sub(" ", s).strip())
+
+
+# What GitHub's autolinker (or a Markdown autolink) would turn into a live link.
+_LINKISH = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:/*|www\.)\S+|\S+@\S+", re.I)
+
+
+def md_inert(s: str) -> str:
+    """Free text with every link-like word in a code span: nothing in it is a live link."""
+    words = _SPACE.sub(" ", s).strip().split(" ")
+    return " ".join(md_code(w, True) if _LINKISH.search(w) else md_text(w) for w in words)
+
+
+def describe_inert(result: Result) -> str:
+    """`describe` for Markdown: the redirect target and the detail kept inert."""
+    notes = []
+    if result.redirects:
+        n = len(result.redirects)
+        target = md_code(result.final_url or "", in_table=True)
+        notes.append(f"→ {target} ({n} redirect{'s' if n > 1 else ''})")
+    if result.detail and not result.ok:
+        notes.append(md_inert(result.detail))
+    return "  ".join(notes)
 
 
 def md_code(s: str, in_table: bool = False) -> str:
@@ -48,7 +72,7 @@ class MarkdownSink(SpooledSink):
             return
         self.rows += 1
         mark = _MARK.get(result.outcome, "")
-        note = md_text(describe(result))
+        note = describe_inert(result)
         if change is not None:
             note = f"**{CHANGE_LABELS[change]}** {note}".rstrip()
         self.body.write(
