@@ -37,6 +37,7 @@ class LinkArgs:
     offline: bool = False
     check_fragments: bool = False
     bare_urls: bool = False
+    allow_outside_root: bool = False
     crawl: dict[str, Any] | None = None  # `crawl` command options; None for `check`
 
 
@@ -153,6 +154,7 @@ def plan_run(
         offline=args.offline,
         check_fragments=args.check_fragments,
         bare_urls=args.bare_urls,
+        allow_outside_root=args.allow_outside_root,
         kind=args.input_type if args.input_type in ("html", "markdown") else None,
     )
 

@@ -18,6 +18,7 @@ BLOCKED: Final = "blocked"  # refused address (--deny-private)
 EXCLUDED: Final = "excluded"  # left out by --include/--exclude/--scheme
 MISSING_FILE: Final = "missing_file"  # a link to a local file that does not exist
 MISSING_FRAGMENT: Final = "missing_fragment"  # the page is there, its #anchor is not
+OUTSIDE_ROOT: Final = "outside_root"  # a local link leading out of the documents' root
 
 ERRORS: Final = (
     INVALID_URL,
@@ -32,6 +33,7 @@ ERRORS: Final = (
     EXCLUDED,
     MISSING_FILE,
     MISSING_FRAGMENT,
+    OUTSIDE_ROOT,
 )
 
 # Outcomes: what a person should do about the URL.

@@ -244,6 +244,12 @@ def main() -> None:
     "heading anchors in Markdown); pages with such links are downloaded.",
 )
 @click.option("--bare-urls", is_flag=True, help="Also check plain-text URLs in Markdown.")
+@click.option(
+    "--allow-outside-root",
+    is_flag=True,
+    help="Let local links (../, /x, file://, symlinks) lead out of --root-dir (default: "
+    "such a link is broken, outside_root, and the file is never read).",
+)
 @politeness_options
 @fail_on_option
 @config_options
@@ -271,6 +277,7 @@ def check(
     offline: bool = False,
     check_fragments: bool = False,
     bare_urls: bool = False,
+    allow_outside_root: bool = False,
     fail_on: tuple[str, ...] = (),
     dask: str | None = None,
     partition_size: int = 500,
@@ -336,6 +343,7 @@ def check(
                     offline=offline,
                     check_fragments=check_fragments,
                     bare_urls=bare_urls,
+                    allow_outside_root=allow_outside_root,
                     crawl=crawl if crawl_mode else None,
                 ),
                 processes=processes,
@@ -367,6 +375,7 @@ _CHECK_ONLY = (
     "root_dir",
     "offline",
     "bare_urls",
+    "allow_outside_root",
     "dask",
     "partition_size",
 )

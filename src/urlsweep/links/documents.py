@@ -19,6 +19,7 @@ from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.work import Work
 from urlsweep.inputs import InputError, Target
+from urlsweep.links.confine import Root
 from urlsweep.links.doctypes import doc_kind, expand
 from urlsweep.links.extract import PageLinks, parse_document
 from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
@@ -42,6 +43,7 @@ class DocOptions:
     check_fragments: bool = False
     bare_urls: bool = False  # also plain-text URLs in Markdown
     kind: str | None = None  # "html" or "markdown" for every document, whatever its name
+    allow_outside_root: bool = False  # follow local links out of the root (links/confine.py)
 
 
 def _display(path: str) -> str:
@@ -138,12 +140,29 @@ class DocumentRun:
         checker = self._check if doc.check_fragments and not doc.offline else None
         self.engine = Engine(self._targets(list(paths), more), options, checker=checker)
         self.stats = self.engine.stats
+        self.root = None if doc.allow_outside_root else Root.of(doc.root_dir, paths)
+        self._outside: dict[str, list[str]] = {}  # paths outside the root -> links to them
 
     def cancel(self) -> None:
         self.engine.cancel()
 
+    def _confined(self, paths: list[str]) -> list[str]:
+        """The documents to read: one under the root (or leading out of it by a symlink
+        found in a directory) is reported outside_root and never opened."""
+        root = self.root
+        if root is None:
+            return paths
+        inside = []
+        for path in paths:
+            if root.holds(path):
+                inside.append(path)
+            else:
+                self._outside.setdefault(os.path.normpath(path), [])
+        return inside
+
     # -- runs in the engine's feeder thread -----------------------------------------------
     def _targets(self, paths: list[str], more: Iterable[Target]) -> Iterator[Target]:
+        paths = self._confined(paths)
         files = LinkIndex()
         skipped: dict[str, str] = {}
         skipped_at = LinkIndex()
@@ -172,10 +191,18 @@ class DocumentRun:
                         skipped_at.add(found.target, where)
         local = LocalFiles(self.anchors)
         for path in files.urls():
+            if self.root is not None and not self.root.holds(path):
+                self._outside.setdefault(path, []).extend(files.sources(path))
+                continue
             for r in local.check(
                 path, files.sources(path), files.fragments(path), self.doc.check_fragments
             ):
                 self._local.put(r)
+        for path, sources in self._outside.items():
+            why = self.root.why() if self.root is not None else ""
+            self._local.put(
+                Result(url=_display(path), error=R.OUTSIDE_ROOT, detail=why, sources=tuple(sources))
+            )
         for href, detail in invalid.items():
             self._local.put(
                 Result(
@@ -245,6 +272,7 @@ def check_documents(
     offline: bool = False,
     check_fragments: bool = False,
     bare_urls: bool = False,
+    allow_outside_root: bool = False,
     **options: object,
 ) -> Iterator[Result]:
     """Check every link in local HTML/Markdown files, directories or globs.
@@ -253,5 +281,12 @@ def check_documents(
     cannot be read.
     """
     files = [f for p in ([paths] if isinstance(paths, str) else paths) for f in expand(p)]
-    doc = DocOptions(base_url, root_dir, offline, check_fragments, bare_urls)
+    doc = DocOptions(
+        base_url,
+        root_dir,
+        offline,
+        check_fragments,
+        bare_urls,
+        allow_outside_root=allow_outside_root,
+    )
     return iter(DocumentRun(files, Options.from_kwargs(**options), doc))
