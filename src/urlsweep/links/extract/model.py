@@ -38,6 +38,8 @@ PAGE_RELS = frozenset(
         "up",
     }
 )
+# (element, attribute) pairs that lead to a page although the element mostly does not.
+PAGE_ATTRS = frozenset({("meta", "refresh")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +48,24 @@ class Link:
 
     href: str
     line: int
-    kind: str = "a"  # tag name ("link-resource" for a <link> to a resource), or "markdown"
+    # tag name ("link-resource" for a <link> to a resource), "markdown", "css" in a stylesheet
+    kind: str = "a"
     nofollow: bool = False
+    # the attribute (or what stands for it: "refresh", "og:image", "url", "@import", "link")
+    attr: str = "href"
 
     @property
     def is_page(self) -> bool:
-        return self.kind in PAGE_KINDS
+        return self.kind in PAGE_KINDS or (self.kind, self.attr) in PAGE_ATTRS
+
+    @property
+    def element(self) -> str:
+        return "link" if self.kind == "link-resource" else self.kind
+
+    @property
+    def via(self) -> str:
+        """Where the link was found, as `element[attribute]` (the result record's `via`)."""
+        return f"{self.element}[{self.attr}]"
 
 
 @dataclass(slots=True)
