@@ -96,8 +96,9 @@ def test_the_same_site_gives_the_same_records_five_times(
     assert by_url[f"{site.base}/search-missing.html"][1:3] == ("broken", 404)
     gone = {u for u, outcome, *_ in first if "/gone" in u and outcome == "broken"}
     assert len(gone) == len([i for i in range(PAGES) if i % 25 == 3])
-    # Resources are checked, not read.
-    assert by_url[f"{site.base}/_static/style.css"][3] == "HEAD"
+    # Resources are checked, not read; the site's stylesheets are read for their url()s.
+    assert by_url[f"{site.base}/_static/logo.png"][3] == "HEAD"
+    assert by_url[f"{site.base}/_static/style.css"][3] == "GET"
 
 
 def test_depth_is_the_shortest_distance_whatever_the_order(

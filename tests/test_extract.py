@@ -24,14 +24,14 @@ def test_html_links_of_every_kind_with_lines() -> None:
     assert page.base == "/docs/"
     assert page.links == [
         Link("s.css", 4, "link-resource"),
-        Link("app.js", 5, "script"),
+        Link("app.js", 5, "script", attr="src"),
         Link("x.html", 7, "a", nofollow=True),
-        Link("a.png", 8, "img"),
-        Link("a.png", 8, "img"),
-        Link("b%20c.png", 8, "img"),
-        Link("w.webp", 9, "source"),
-        Link("v.webp", 9, "source"),
-        Link("frame.html", 10, "iframe"),
+        Link("a.png", 8, "img", attr="src"),
+        Link("a.png", 8, "img", attr="srcset"),
+        Link("b%20c.png", 8, "img", attr="srcset"),
+        Link("w.webp", 9, "source", attr="srcset"),
+        Link("v.webp", 9, "source", attr="srcset"),
+        Link("frame.html", 10, "iframe", attr="src"),
     ]
     assert page.anchors == {"intro", "legacy"}
     assert [link.is_page for link in page.links if link.kind in ("a", "iframe", "img")] == [
@@ -67,10 +67,10 @@ def test_markdown_inline_reference_autolinks_images_and_raw_html() -> None:
         "[r]: ref.md\n"
     )
     assert page.links == [
-        Link("a.md", 3, "markdown"),
-        Link("https://auto.invalid/x", 3, "markdown"),
-        Link("ref.md", 4, "markdown"),
-        Link("p.png", 4, "img"),
+        Link("a.md", 3, "markdown", attr="link"),
+        Link("https://auto.invalid/x", 3, "markdown", attr="link"),
+        Link("ref.md", 4, "markdown", attr="link"),
+        Link("p.png", 4, "img", attr="src"),
         Link("raw.html", 6, "a"),
     ]
     assert page.anchors == {"title", "raw"}

@@ -5,6 +5,7 @@ Kept apart from the CLI so the library can build the same runs; nothing here pri
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +18,7 @@ from urlsweep.options import OptionError, Options
 
 if TYPE_CHECKING:
     from urlsweep.engine.pipeline import ResultSource
+    from urlsweep.links.extract.kinds import KindFilter
 
 
 _LISTS_ONLY = (
@@ -39,6 +41,18 @@ class LinkArgs:
     bare_urls: bool = False
     allow_outside_root: bool = False
     crawl: dict[str, Any] | None = None  # `crawl` command options; None for `check`
+    include_kind: tuple[str, ...] = ()  # check only links found in these element[attribute]s
+    exclude_kind: tuple[str, ...] = ()
+
+
+def _kinds(args: LinkArgs) -> KindFilter | None:
+    from urlsweep.links.extract.kinds import KindFilter, check_pattern
+
+    for pattern in (*args.include_kind, *args.exclude_kind):
+        problem = check_pattern(pattern)
+        if problem:
+            raise OptionError(f"--include-kind/--exclude-kind: {problem}")
+    return KindFilter.of(args.include_kind, args.exclude_kind)
 
 
 @dataclass(slots=True)
@@ -66,7 +80,7 @@ def split_inputs(inputs: Sequence[str], input_type: str = "auto") -> InputPlan:
             kind = input_type
             if kind == "auto":
                 kind = doc_kind(arg) or ("sitemap" if is_sitemap_path(arg) else "urls")
-            if kind in ("html", "markdown"):
+            if kind in ("html", "markdown", "css"):
                 plan.documents.append(arg)
             elif kind == "sitemap":
                 plan.sitemaps.append(arg)
@@ -108,6 +122,7 @@ def plan_run(
         if bad:
             raise InputError(f"{bad[0]}: crawl starts from URLs (http:// or https://)")
         crawl = CrawlOptions.from_command(args.crawl, args.check_fragments)
+        crawl = dataclasses.replace(crawl, kinds=_kinds(args))
         return Crawler(list(inputs), options, crawl), True
     plan = split_inputs(inputs, args.input_type)
     if args.extract:
@@ -122,6 +137,7 @@ def plan_run(
             robots=False,
             sitemap=False,
             check_fragments=args.check_fragments,
+            kinds=_kinds(args),
         )
         return Crawler(seeds, options, crawl), True
     if not (plan.documents or plan.sitemaps or args.offline):
@@ -156,6 +172,7 @@ def plan_run(
         bare_urls=args.bare_urls,
         allow_outside_root=args.allow_outside_root,
         kind=args.input_type if args.input_type in ("html", "markdown") else None,
+        kinds=_kinds(args),
     )
 
     from urlsweep.probe.policy import confine_credentials

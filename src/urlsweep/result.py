@@ -59,6 +59,7 @@ FIELDS: Final = (
     "attempts",
     "ip",
     "sources",
+    "via",
 )
 
 
@@ -94,6 +95,8 @@ class Result:
     attempts: int = 0
     ip: str | None = None
     sources: tuple[str, ...] = field(default=())
+    # where in the documents the link was found: `element[attribute]`, each once ("a[href]")
+    via: tuple[str, ...] = field(default=())
 
     @property
     def category(self) -> str:
@@ -121,6 +124,7 @@ class Result:
             "attempts": self.attempts,
             "ip": self.ip,
             "sources": list(self.sources),
+            "via": list(self.via),
         }
 
     @classmethod
@@ -140,4 +144,5 @@ class Result:
             attempts=int(d.get("attempts") or 0),
             ip=d.get("ip"),
             sources=tuple(d.get("sources") or ()),
+            via=tuple(d.get("via") or ()),
         )

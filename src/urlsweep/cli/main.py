@@ -250,6 +250,19 @@ def main() -> None:
     help="Let local links (../, /x, file://, symlinks) lead out of --root-dir (default: "
     "such a link is broken, outside_root, and the file is never read).",
 )
+@click.option(
+    "--include-kind",
+    multiple=True,
+    metavar="KIND",
+    help="Check only links found in this element[attribute] of documents and pages: "
+    "'img', 'a[href]', '[srcset]', 'meta[og:*]'; repeatable (docs/documents-and-crawl.md).",
+)
+@click.option(
+    "--exclude-kind",
+    multiple=True,
+    metavar="KIND",
+    help="Do not check links found in this element[attribute] (as --include-kind); repeatable.",
+)
 @politeness_options
 @fail_on_option
 @config_options
@@ -278,6 +291,8 @@ def check(
     check_fragments: bool = False,
     bare_urls: bool = False,
     allow_outside_root: bool = False,
+    include_kind: tuple[str, ...] = (),
+    exclude_kind: tuple[str, ...] = (),
     fail_on: tuple[str, ...] = (),
     dask: str | None = None,
     partition_size: int = 500,
@@ -344,6 +359,8 @@ def check(
                     check_fragments=check_fragments,
                     bare_urls=bare_urls,
                     allow_outside_root=allow_outside_root,
+                    include_kind=include_kind,
+                    exclude_kind=exclude_kind,
                     crawl=crawl if crawl_mode else None,
                 ),
                 processes=processes,

@@ -26,6 +26,7 @@ from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.work import Work
 from urlsweep.inputs import Target
 from urlsweep.links.extract import Link
+from urlsweep.links.extract.kinds import KindFilter
 from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
 from urlsweep.links.pages import check_with_anchors, read_page
 from urlsweep.links.resolve import resolve_url
@@ -107,6 +108,7 @@ class CrawlOptions:
     max_pages: int | None = DEFAULT_MAX_PAGES  # None: unlimited
     sitemap: bool = True  # seed from the start host's sitemaps
     check_fragments: bool = False
+    kinds: KindFilter | None = None  # --include-kind/--exclude-kind
 
     @classmethod
     def from_command(cls, params: Mapping[str, Any], check_fragments: bool) -> CrawlOptions:
@@ -288,9 +290,12 @@ class Crawler:
 
     def _followable(self, url: str, link: Link) -> bool:
         """Whether this sighting of `url` is a link to a page to read (depth aside)."""
+        ext = os.path.splitext(urlsplit(url).path)[1].lower()
+        if ext == ".css" and link.attr in ("href", "@import") and self.in_scope(url):
+            return True  # a stylesheet of the site: read for its url() and @import links
         if not link.is_page or link.nofollow or not self.in_scope(url):
             return False
-        return os.path.splitext(urlsplit(url).path)[1].lower() not in _NOT_PAGES
+        return ext not in _NOT_PAGES
 
     def _within(self, depth: int) -> bool:
         return self.crawl.depth is None or depth <= self.crawl.depth
@@ -376,13 +381,16 @@ class Crawler:
             first = final not in self._taken
             self._taken.add(final)
         children: list[str] = []  # the pages it links to
-        if first:
+        if first:  # resolved outside the lock: normalising is the costly part
+            kinds = self.crawl.kinds
             for link in page.links.links:
+                if kinds is not None and not kinds.wants(link):
+                    continue
                 found = resolve_url(page.base, link.href)
                 if found is None:
                     continue  # mailto:, javascript:, data: ...
                 child, fragment = found
-                self.index.add(child, final, fragment)
+                self.index.add(child, final, fragment, link.via)
                 if self._followable(child, link):
                     children.append(child)
         offers: list[str] = []
@@ -436,7 +444,7 @@ class Crawler:
             if found is None:
                 return
             url, fragment = found
-            self.index.add(url, where, fragment)
+            self.index.add(url, where, fragment, "sitemap[loc]")
             if self._followable(url, entry_link):
                 offers: list[str] = []
                 with self._lock:

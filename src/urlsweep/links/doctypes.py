@@ -17,13 +17,14 @@ DOC_KINDS = {
     ".xhtml": "html",
     ".md": "markdown",
     ".markdown": "markdown",
+    ".css": "css",  # stylesheets: their url() and @import links
 }
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__", ".tox"})
 _GLOB_CHARS = frozenset("*?[")
 
 
 def doc_kind(path: str) -> str | None:
-    """The document kind of a file name: "html", "markdown", or None."""
+    """The document kind of a file name: "html", "markdown", "css", or None."""
     return DOC_KINDS.get(os.path.splitext(path)[1].lower())
 
 

@@ -8,6 +8,7 @@ files are checked on disk here; network links go to the threaded engine.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from urlsweep.inputs import InputError, Target
 from urlsweep.links.confine import Root
 from urlsweep.links.doctypes import doc_kind, expand
 from urlsweep.links.extract import PageLinks, parse_document
+from urlsweep.links.extract.kinds import KindFilter
 from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
 from urlsweep.links.pages import check_with_anchors
 from urlsweep.links.resolve import Base, document_base, resolve
@@ -44,6 +46,7 @@ class DocOptions:
     bare_urls: bool = False  # also plain-text URLs in Markdown
     kind: str | None = None  # "html" or "markdown" for every document, whatever its name
     allow_outside_root: bool = False  # follow local links out of the root (links/confine.py)
+    kinds: KindFilter | None = None  # --include-kind/--exclude-kind
 
 
 def _display(path: str) -> str:
@@ -174,21 +177,24 @@ class DocumentRun:
             for path, page in zip(paths, parsed, strict=True):
                 self.anchors.put(os.path.normpath(path), page.anchors)
                 base = base_of(path, page, self.doc)
+                kinds = self.doc.kinds
                 for link in page.links:
+                    if kinds is not None and not kinds.wants(link):
+                        continue
                     where = f"{_display(path)}:{link.line}"
                     found = resolve(link.href, base)
                     if found is None:
                         continue
                     if found.kind == "url":
-                        self.index.add(found.target, where, found.fragment)
+                        self.index.add(found.target, where, found.fragment, link.via)
                     elif found.kind == "file":
-                        files.add(found.target, where, found.fragment)
+                        files.add(found.target, where, found.fragment, link.via)
                     elif found.kind == "invalid":
                         invalid[found.target] = found.detail
-                        invalid_at.add(found.target, where)
+                        invalid_at.add(found.target, where, None, link.via)
                     else:
                         skipped[found.target] = found.detail
-                        skipped_at.add(found.target, where)
+                        skipped_at.add(found.target, where, None, link.via)
         local = LocalFiles(self.anchors)
         for path in files.urls():
             if self.root is not None and not self.root.holds(path):
@@ -197,21 +203,37 @@ class DocumentRun:
             for r in local.check(
                 path, files.sources(path), files.fragments(path), self.doc.check_fragments
             ):
-                self._local.put(r)
+                self._local.put(dataclasses.replace(r, via=files.via(path)))
         for path, sources in self._outside.items():
             why = self.root.why() if self.root is not None else ""
             self._local.put(
-                Result(url=_display(path), error=R.OUTSIDE_ROOT, detail=why, sources=tuple(sources))
+                Result(
+                    url=_display(path),
+                    error=R.OUTSIDE_ROOT,
+                    detail=why,
+                    sources=tuple(sources),
+                    via=files.via(path),
+                )
             )
         for href, detail in invalid.items():
             self._local.put(
                 Result(
-                    url=href, error=R.INVALID_URL, detail=detail, sources=invalid_at.sources(href)
+                    url=href,
+                    error=R.INVALID_URL,
+                    detail=detail,
+                    sources=invalid_at.sources(href),
+                    via=invalid_at.via(href),
                 )
             )
         for href, detail in skipped.items():
             self._local.put(
-                Result(url=href, outcome=R.SKIPPED, detail=detail, sources=skipped_at.sources(href))
+                Result(
+                    url=href,
+                    outcome=R.SKIPPED,
+                    detail=detail,
+                    sources=skipped_at.sources(href),
+                    via=skipped_at.via(href),
+                )
             )
         for url in self.index.urls():
             if self.doc.offline:
@@ -221,6 +243,7 @@ class DocumentRun:
                         outcome=R.SKIPPED,
                         detail="network link not checked (--offline)",
                         sources=self.index.sources(url),
+                        via=self.index.via(url),
                     )
                 )
             else:

@@ -47,9 +47,14 @@ class LinkIndex:
         self._lock = threading.Lock()
         self._sources: dict[str, dict[str, None]] = {}
         self._fragments: dict[str, dict[str, dict[str, None]]] = {}
+        self._via: dict[str, dict[str, None]] = {}
 
-    def add(self, url: str, source: str | None, fragment: str | None = None) -> bool:
-        """Record a sighting (None: seen, but not in any document); True if `url` is new."""
+    def add(
+        self, url: str, source: str | None, fragment: str | None = None, via: str | None = None
+    ) -> bool:
+        """Record a sighting (None: seen, but not in any document); True if `url` is new.
+
+        `via` is the `element[attribute]` the link was found in."""
         with self._lock:
             known = self._sources.get(url)
             new = known is None
@@ -57,6 +62,8 @@ class LinkIndex:
                 known = self._sources[url] = {}
             if source is not None:
                 known[source] = None
+            if via is not None:
+                self._via.setdefault(url, {})[via] = None
             if fragment is not None and source is not None:
                 frags = self._fragments.setdefault(url, {})
                 frags.setdefault(fragment, {})[source] = None
@@ -78,6 +85,10 @@ class LinkIndex:
     def sources(self, url: str) -> tuple[str, ...]:
         with self._lock:
             return tuple(self._sources.get(url, ()))
+
+    def via(self, url: str) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._via.get(url, ()))
 
     def fragments(self, url: str) -> dict[str, tuple[str, ...]]:
         with self._lock:
@@ -129,6 +140,9 @@ def missing_fragments(
 
 
 def with_sources(result: Result, index: LinkIndex) -> Result:
-    """The record with every place its URL was seen, when the index knows it."""
+    """The record with every place its URL was seen (and in which element and attribute),
+    when the index knows it."""
     sources = index.sources(result.url)
-    return dataclasses.replace(result, sources=sources) if sources else result
+    if not sources:
+        return result
+    return dataclasses.replace(result, sources=sources, via=index.via(result.url))

@@ -37,6 +37,8 @@ def document_kind(resp: Response) -> str | None:
         return "html"
     if ctype in ("text/markdown", "text/x-markdown"):
         return "markdown"
+    if ctype == "text/css":
+        return "css"
     return None
 
 

@@ -22,6 +22,7 @@ def row(result: Result) -> list[str]:
     d = result.to_dict()
     d["redirects"] = json.dumps(d["redirects"], ensure_ascii=False) if d["redirects"] else ""
     d["sources"] = " ".join(d["sources"])
+    d["via"] = " ".join(d["via"])
     cells = []
     for name in FIELDS:
         value = d[name]

@@ -271,6 +271,7 @@ class HtmlSink(SpooledSink):
         chg_attr = f' data-change="{e(change)}"' if change else ""
         chg = f' <span class="chg {e(change)}">{e(CHANGE_LABELS[change])}</span>' if change else ""
         status = result.status if result.status is not None else ""
+        via = f' <span class="via">{e(" ".join(result.via))}</span>' if result.via else ""
         self.body.write(
             f'<tr data-outcome="{e(outcome)}"{chg_attr}>'
             f'<td data-v="{e(outcome)}"><span class="badge {e(outcome)}">{e(outcome)}</span>'
@@ -281,7 +282,7 @@ class HtmlSink(SpooledSink):
             f'<td class="url">{link(result.url)}</td>'
             f'<td data-v="{len(result.redirects)}">{redirect_chain(result)}</td>'
             f'<td class="detail">{e(result.detail)}</td>'
-            f'<td class="src">{e(" ".join(result.sources))}</td></tr>\n'
+            f'<td class="src">{e(" ".join(result.sources))}{via}</td></tr>\n'
         )
 
     def _cards(self, summary: Summary) -> str:

@@ -50,6 +50,8 @@ class JunitSink(SpooledSink):
         body = describe(result)
         if result.sources:
             body += ("\n" if body else "") + "listed in " + ", ".join(result.sources)
+            if result.via:
+                body += " (" + " ".join(result.via) + ")"
         if result.outcome == BROKEN:
             element = "failure"
         elif result.outcome == UNVERIFIABLE:

@@ -70,7 +70,12 @@ def sarif_results(result: Result) -> list[dict[str, Any]]:
         "ruleIndex": index,
         "level": level,
         "message": {"text": f"{result.url}: {why}"},
-        "properties": {"url": result.url, "status": result.status, "error": result.error},
+        "properties": {
+            "url": result.url,
+            "status": result.status,
+            "error": result.error,
+            "via": list(result.via),
+        },
     }
     if not result.sources:
         return [base]

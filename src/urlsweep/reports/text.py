@@ -43,6 +43,8 @@ def describe(result: Result) -> str:
         notes.append(f"→ {result.final_url} ({n} redirect{'s' if n > 1 else ''})")
     if result.detail and not result.ok:
         notes.append(result.detail)
+    if result.via and not result.ok:
+        notes.append("in " + " ".join(result.via))
     return "  ".join(notes)
 
 

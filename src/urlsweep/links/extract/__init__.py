@@ -12,7 +12,11 @@ __all__ = ["PAGE_KINDS", "Link", "PageLinks", "parse_document"]
 
 
 def parse_document(data: bytes, kind: str, bare_urls: bool = False) -> PageLinks:
-    """Dispatch on `kind` ("html" or "markdown")."""
+    """Dispatch on `kind` ("html", "markdown" or "css")."""
+    if kind == "css":
+        from urlsweep.links.extract.css import parse_css
+
+        return parse_css(data)
     if kind == "markdown":
         from urlsweep.links.extract.markdown import parse_markdown
 

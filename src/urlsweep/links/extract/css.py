@@ -22,6 +22,8 @@ from urlsweep.links.extract.model import Link, PageLinks
 # Functions whose string arguments are URLs (url("x") is a function block in tinycss2).
 _URL_FUNCTIONS = frozenset({"url", "src"})
 _BLOCKS = (ast.CurlyBracketsBlock, ast.SquareBracketsBlock, ast.ParenthesesBlock)
+# At-rules whose URLs are names or conditions, never fetched.
+_NOT_FETCHED = frozenset({"namespace", "document", "-moz-document"})
 _SET_FUNCTIONS = frozenset({"image-set", "-webkit-image-set"})
 
 
@@ -72,26 +74,36 @@ def _first_string(args: Iterable[Any]) -> str | None:
 
 
 def _walk(tokens: list[Any]) -> Iterator[tuple[str, int, str]]:
-    importing = False
+    at: str | None = None  # the at-rule whose prelude is being read
     for tok in tokens:
         if isinstance(tok, ast.WhitespaceToken):
             continue
-        what = "@import" if importing else "url"
         if isinstance(tok, ast.AtKeywordToken):
-            importing = tok.lower_value == "import"
+            at = tok.lower_value
             continue
-        importing = False
+        if at in _NOT_FETCHED:  # @namespace url(...) names, @document url(...) matches
+            if isinstance(tok, ast.LiteralToken) and tok.value == ";":
+                at = None
+            elif isinstance(tok, ast.CurlyBracketsBlock):
+                at = None
+                yield from _walk(tok.content)
+            continue
+        what = "@import" if at == "import" else "url"
+        if (isinstance(tok, ast.LiteralToken) and tok.value == ";") or isinstance(tok, _BLOCKS):
+            at = None
         if isinstance(tok, ast.URLToken):
             yield tok.value, tok.source_line, what
         elif isinstance(tok, ast.StringToken):
             if what == "@import":
                 yield tok.value, tok.source_line, what
+                at = None  # only the first string: `@import "a.css" layer("b")`
         elif isinstance(tok, ast.FunctionBlock):
             name = tok.lower_name
             if name in _URL_FUNCTIONS:
                 value = _first_string(tok.arguments)
                 if value is not None:
                     yield value, tok.source_line, what
+                at = None
             elif name in _SET_FUNCTIONS:
                 for arg in tok.arguments:
                     if isinstance(arg, ast.StringToken):

@@ -59,6 +59,7 @@ _URL_ATTRS: dict[str, tuple[str, ...]] = {
     "applet": ("codebase",),
 }
 _SRCSET: dict[str, str] = {"img": "srcset", "source": "srcset", "link": "imagesrcset"}
+_FORM_ATTRS = frozenset({"action", "formaction"})
 _PING_TAGS = frozenset({"a", "area"})
 _CODEBASE_TAGS = frozenset({"object", "applet"})
 # <link rel=...> values that are hints, not resources anyone fetches as a link.
@@ -150,6 +151,16 @@ def _names_document(rel: list[str], mime: str | None) -> bool:
     return True
 
 
+def _posts(el: Any, attr: str) -> bool:
+    """Whether a form (or its button) submits with POST: such an action is not a page a GET
+    or HEAD can check (a 405 is no broken link), so it is left out, as LinkChecker does."""
+    method = el.get("formmethod") if attr == "formaction" else el.get("method")
+    if method is None and attr == "formaction":
+        form = next(el.iterancestors("form"), None)
+        method = form.get("method") if form is not None else None
+    return (method or "get").strip().lower() in ("post", "dialog")
+
+
 def _wants_css(text: str) -> bool:
     low = text.lower()
     return any(h in low for h in _CSS_HINTS)
@@ -236,6 +247,8 @@ def parse_html(data: bytes | str, line_offset: int = 0) -> PageLinks:
         nofollow = "nofollow" in rels
         for name in _URL_ATTRS[tag]:
             value = attrib.get(name)
+            if name in _FORM_ATTRS and value and _posts(el, name):
+                continue
             if value and value.strip():
                 links.append(Link(value.strip(), line, kind, nofollow, name))
         srcset = _SRCSET.get(tag)

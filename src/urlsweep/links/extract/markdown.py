@@ -61,19 +61,19 @@ def _inline(tok: Token, out: PageLinks, bare_urls: bool) -> str:
             in_link += 1
             href = str(child.attrs.get("href") or "")
             if href:
-                out.links.append(Link(href, line, "markdown"))
+                out.links.append(Link(href, line, "markdown", attr="link"))
         elif kind == "link_close":
             in_link -= 1
         elif kind == "image":
             src = str(child.attrs.get("src") or "")
             if src:
-                out.links.append(Link(src, line, "img"))
+                out.links.append(Link(src, line, "img", attr="src"))
             text.append(child.content)
         elif kind in ("text", "code_inline"):
             text.append(child.content)
             if bare_urls and kind == "text" and not in_link:
                 for m in _BARE_URL.finditer(child.content):
-                    out.links.append(Link(_strip_bare(m.group()), line, "markdown"))
+                    out.links.append(Link(_strip_bare(m.group()), line, "markdown", attr="bare"))
         elif kind == "html_inline":
             _raw_html(child.content, line - 1, out)
     return "".join(text)

@@ -40,6 +40,8 @@ PAGE_RELS = frozenset(
 )
 # (element, attribute) pairs that lead to a page although the element mostly does not.
 PAGE_ATTRS = frozenset({("meta", "refresh")})
+# ... and attributes of page elements that never lead to a page (`<a ping>`: beacons).
+RESOURCE_ATTRS = frozenset({"ping"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,9 @@ class Link:
 
     @property
     def is_page(self) -> bool:
-        return self.kind in PAGE_KINDS or (self.kind, self.attr) in PAGE_ATTRS
+        if self.kind in PAGE_KINDS:
+            return self.attr not in RESOURCE_ATTRS
+        return (self.kind, self.attr) in PAGE_ATTRS
 
     @property
     def element(self) -> str:
