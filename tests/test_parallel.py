@@ -98,6 +98,7 @@ def test_the_codec_carries_every_field_of_a_record() -> None:
         "attempts": 3,
         "ip": "127.0.0.1",
         "sources": ("x.md:1", "y.md:2"),
+        "via": ("a[href]",),
     }
     names = [f.name for f in dataclasses.fields(Result)]
     assert sorted(names) == sorted(values), "a new Result field: give it a value here"

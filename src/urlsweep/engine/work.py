@@ -116,6 +116,7 @@ def pack_results(batch: Iterable[Result]) -> bytes:
                 r.attempts,
                 r.ip,
                 r.sources,
+                r.via,
             )
         )
     return pickle.dumps(rows, _PROTOCOL)

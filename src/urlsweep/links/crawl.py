@@ -290,10 +290,12 @@ class Crawler:
 
     def _followable(self, url: str, link: Link) -> bool:
         """Whether this sighting of `url` is a link to a page to read (depth aside)."""
+        if not self.in_scope(url):
+            return False
         ext = os.path.splitext(urlsplit(url).path)[1].lower()
-        if ext == ".css" and link.attr in ("href", "@import") and self.in_scope(url):
+        if ext == ".css" and link.attr in ("href", "@import"):
             return True  # a stylesheet of the site: read for its url() and @import links
-        if not link.is_page or link.nofollow or not self.in_scope(url):
+        if not link.is_page or link.nofollow:
             return False
         return ext not in _NOT_PAGES
 
