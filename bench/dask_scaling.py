@@ -128,7 +128,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--route", default="/ok", help="/ok (fast) or /delay/50, /delay/200")
     ap.add_argument("--repeats", type=int, default=3, help="runs of each (default 3)")
     ap.add_argument("--before", type=Path, help="another checkout to compare (its src/ is used)")
-    ap.add_argument("--no-breakdown", action="store_true")
+    ap.add_argument("--no-breakdown", action="store_true", help="skip the library run")
+    ap.add_argument("--write", action="store_true", help="put the figures in RESULTS.md")
     ap.add_argument("--port", type=int, default=18090)
     args = ap.parse_args(argv)
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
@@ -150,7 +151,8 @@ def main(argv: list[str]) -> int:
         try:
             url_file = bench.write_urls(Path(tmp) / "urls.txt", args.urls, port, args.route)
             print(f"{args.urls} URLs {args.route} on 50 loopback hosts, port {port}", flush=True)
-            print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+            start_load = os.getloadavg()
+            print(f"load average at start: {start_load[0]:.2f}", flush=True)
             for rep in range(args.repeats):
                 for name, src, extra in variants:
                     r = cli_run(src, url_file, Path(tmp) / "out.jsonl", extra)
@@ -163,9 +165,15 @@ def main(argv: list[str]) -> int:
             parts = None if args.no_breakdown else breakdown(url_file)
         finally:
             nginx.stop()
-    print(f"\nload average at end: {os.getloadavg()[0]:.2f}\n")
-    print(f"| run (median of {args.repeats}) | wall s | CPU s | records | ok | vs default local |")
-    print("|---|---|---|---|---|---|")
+    end_load = os.getloadavg()
+    md = [
+        f"{args.urls:,} URLs `{args.route}` on 50 loopback hosts (nginx, 1 worker process), "
+        f"{os.cpu_count()} CPUs; load average {start_load[0]:.2f} at the start, "
+        f"{end_load[0]:.2f} at the end. HEAD {head()}.",
+        "",
+        f"| run (median of {args.repeats}) | wall s | CPU s | records | ok | vs default local |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, _ in trees:
         ref = statistics.median(r["wall"] for r in runs[f"{label}default local"])
         for name in (f"{label}default local", f"{label}--dask local:2"):
@@ -174,17 +182,57 @@ def main(argv: list[str]) -> int:
             cpu = statistics.median(r["cpu"] for r in rs)
             recs = min(r["records"] for r in rs)
             ok = min(r["ok"] for r in rs)
-            print(f"| {name} | {wall:.2f} | {cpu:.1f} | {recs} | {ok} | {wall / ref:.2f}x |")
-    print("\nall runs (wall s): " + "; ".join(
-        f"{name}: " + ", ".join(f"{r['wall']:.2f}" for r in rs) for name, rs in runs.items()
-    ))
+            md.append(f"| {name} | {wall:.2f} | {cpu:.1f} | {recs} | {ok} | {wall / ref:.2f}x |")
+    md += ["", "Every run (wall s, in the order run):", ""]
+    md += [f"- {name}: " + ", ".join(f"{r['wall']:.2f}" for r in rs) for name, rs in runs.items()]
     if parts is not None:
-        print("\n| --dask local:2 through the library | seconds |")
-        print("|---|---|")
+        md += ["", "| one --dask local:2 run through the library | seconds |", "|---|---|"]
         for key, value in parts.items():
             shown = f"{value:.0f}" if key == "records" else f"{value:.2f}"
-            print(f"| {key} | {shown} |")
+            md.append(f"| {key} | {shown} |")
+    print()
+    print("\n".join(md))
+    if args.write:
+        write_section(md)
     return 0
+
+
+def head() -> str:
+    p = subprocess.run(
+        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return p.stdout.strip() or "unknown"
+
+
+def write_section(md: list[str]) -> None:
+    """Put these figures into bench/RESULTS.md, in the section bench/run.py keeps."""
+    section = "\n".join(
+        [
+            bench.DASK_BEGIN,
+            "",
+            "## Dask",
+            "",
+            "`.venv/bin/python bench/dask_scaling.py`"
+            " (see [README.md](README.md#dask---dask-local2-against-the-default-local-run)): "
+            "whole `urlsweep check` processes, side by side in one run.",
+            "",
+            *md,
+            "",
+            bench.DASK_END,
+        ]
+    )
+    old = bench.RESULTS_MD.read_text() if bench.RESULTS_MD.exists() else ""
+    if bench.DASK_BEGIN in old and bench.DASK_END in old:
+        start = old.index(bench.DASK_BEGIN)
+        end = old.index(bench.DASK_END) + len(bench.DASK_END)
+        text = old[:start] + section + old[end:]
+    else:
+        text = old.rstrip() + "\n\n" + section + "\n"
+    bench.RESULTS_MD.write_text(text)
+    print(f"wrote the Dask section of {bench.RESULTS_MD}")
 
 
 if __name__ == "__main__":  # the guard matters: Dask's worker processes import this file

@@ -1276,8 +1276,22 @@ def print_scenario(ctx: Context, scenario: int) -> None:
     print("\n".join(scenario_lines(ctx, scenario)), flush=True)
 
 
+# bench/dask_scaling.py keeps its own section at the end of RESULTS.md, between these.
+DASK_BEGIN = "<!-- dask_scaling.py: begin -->"
+DASK_END = "<!-- dask_scaling.py: end -->"
+
+
+def write_results_md(text: str) -> None:
+    """RESULTS.md is this run's, plus the Dask section bench/dask_scaling.py wrote."""
+    old = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+    if DASK_BEGIN in old and DASK_END in old:
+        start, end = old.index(DASK_BEGIN), old.index(DASK_END) + len(DASK_END)
+        text = text.rstrip() + "\n\n" + old[start:end] + "\n"
+    RESULTS_MD.write_text(text)
+
+
 def save(ctx: Context) -> None:
-    RESULTS_MD.write_text(results_md(ctx))
+    write_results_md(results_md(ctx))
     OUT.mkdir(exist_ok=True)
     data = {
         "started": ctx.started,
@@ -1311,7 +1325,7 @@ def report_only(args: argparse.Namespace) -> int:
     ctx.rows = {int(k): [Row(**r) for r in v] for k, v in data["rows"].items()}
     ctx.load = {int(k): tuple(v) for k, v in data.get("load", {}).items()}
     ctx.elapsed = {int(k): v for k, v in data.get("elapsed", {}).items()}
-    RESULTS_MD.write_text(results_md(ctx))
+    write_results_md(results_md(ctx))
     log(f"wrote {RESULTS_MD.relative_to(REPO)} from {(OUT / 'results.json').relative_to(REPO)}")
     return 0
 
