@@ -255,6 +255,7 @@ class Crawler:
         # the graph of what links to what is not kept.
         self._relax = crawl.depth is not None
         self._settled: set[str] = set()  # pages whose record came out of the engine
+        self._exts: dict[str, str | None] = {}  # URL in scope -> its extension; None: out
         self._pages_read = 0
         self._scope = Scope(crawl.follow_hosts)
         self._sitemaps: set[str] = set()
@@ -289,10 +290,15 @@ class Crawler:
         return url in self._scope
 
     def _followable(self, url: str, link: Link) -> bool:
-        """Whether this sighting of `url` is a link to a page to read (depth aside)."""
-        if not self.in_scope(url):
+        """Whether this sighting of `url` is a link to a page to read (depth aside). Asked
+        of every sighting, so what depends on the URL alone (its host, its name) is kept."""
+        ext = self._exts.get(url, "?")
+        if ext == "?":
+            # (an invalid URL is in no scope: the engine says why it cannot be checked)
+            ext = os.path.splitext(urlsplit(url).path)[1].lower() if self.in_scope(url) else None
+            self._exts[url] = ext
+        if ext is None:
             return False
-        ext = os.path.splitext(urlsplit(url).path)[1].lower()
         if ext == ".css" and link.attr in ("href", "@import"):
             return True  # a stylesheet of the site: read for its url() and @import links
         if not link.is_page or link.nofollow:
