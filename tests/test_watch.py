@@ -193,6 +193,8 @@ def test_all_ok_exits_0_with_no_events(tmp_path: Path, http_server: TestHTTPServ
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("[a](http://127.0.0.1:9/)\n")
     cases = (
         (["watch", "-"], "stdin"),
         (["watch", "http://127.0.0.1:9/", "--every", "soon"], "bad duration"),
@@ -201,6 +203,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
         (["watch", str(tmp_path / "missing.txt")], "missing.txt"),
         (["watch", "http://127.0.0.1:9/", "--serve", "nope"], "--serve"),
         (["watch", "http://127.0.0.1:9/", "--on-change-webhook", "ftp://x/"], "http(s)"),
+        (["watch", str(page), "--dask", "local:1"], "--dask watches URL lists"),
     )
     procs = [  # side by side: each is a whole interpreter start
         subprocess.Popen(
@@ -298,3 +301,22 @@ def test_rate_limit_holds_across_rounds(http_server: TestHTTPServer) -> None:
     assert len(t) == 4
     # Slack for a busy machine, as in test_polite_limits; unlimited they come 50 ms apart.
     assert min(b - a for a, b in itertools.pairwise(t)) >= 0.25 - 0.06
+
+
+def test_library_watcher_sends_events_to_its_sinks(http_server: TestHTTPServer) -> None:
+    from urlsweep.options import Options
+    from urlsweep.watch.changes import Event
+    from urlsweep.watch.runner import WatchConfig, Watcher
+
+    got: list[Event] = []
+
+    class Collect:
+        def send(self, event: Event) -> None:
+            got.append(event)
+
+    urls = [http_server.url("/ok"), http_server.url("/status/404")]
+    w = Watcher(urls, Options(retries=0), WatchConfig(every=0.05, rounds=3), sinks=[Collect()])
+    w.run()
+    assert [(e.url, e.before, e.after, e.round) for e in got] == [(urls[1], None, "broken", 1)]
+    assert w.exit_status() == 1 and len(w.stats.lags) == 3
+    assert w.metrics.render().count(b"probe_success{") == 2

@@ -209,10 +209,11 @@ def _watch(hosts_meta: str, **params: Any) -> None:
     from urlsweep.cli.interrupts import Interrupts
     from urlsweep.cli.polite import take_politeness
     from urlsweep.cli.store_cmds import StoreArgs, say
+    from urlsweep.engine.source import SourceError
     from urlsweep.inputs import InputError
     from urlsweep.options import OptionError, Options
-    from urlsweep.plan import LinkArgs, plan_run, split_inputs
-    from urlsweep.watch.runner import WatchConfig, Watcher
+    from urlsweep.plan import LinkArgs
+    from urlsweep.watch.runner import WatchConfig, Watcher, plan_source
     from urlsweep.watch.sinks import Delivery, ExecSink, Sink, StdoutSink, WebhookSink
 
     ctx = click.get_current_context()
@@ -260,32 +261,18 @@ def _watch(hosts_meta: str, **params: Any) -> None:
             rules=rules,
             fail_after=args.fail_after,
         )
-        plan = split_inputs(inputs, link.input_type)
     except (InputError, OptionError) as exc:
         fail(str(exc))
-    lists_only = not (plan.documents or plan.sitemaps)
 
     def log(message: str) -> None:
         click.echo(f"urlsweep: {message}", err=True)
 
     with contextlib.ExitStack() as stack:
-        make_engine = None
-        if dask is not None:
-            if not lists_only:
-                fail("--dask watches URL lists (URLs, files of URLs), not documents or sitemaps")
-            make_engine = _dask_engine(dask, partition_size, stack)
-
-        def make_source(due: Any) -> ResultSource:
-            source, _ = plan_run(
-                inputs,
-                options,
-                link,
-                processes=1,
-                engine=make_engine,
-                targets=due if lists_only else None,
-            )
-            return source
-
+        engine = None if dask is None else _dask_engine(dask, partition_size, stack)
+        try:
+            make_source = plan_source(inputs, options, link, engine)
+        except (InputError, OptionError) as exc:
+            fail(str(exc))
         store = _open_store(args, quiet, stack)
         sinks: list[Sink] = [StdoutSink(sys.stdout)]
         slow: list[Sink] = []
@@ -348,7 +335,7 @@ def _watch(hosts_meta: str, **params: Any) -> None:
             with interrupts.installed(), interrupts.receiving(watcher.stop, watcher.save):
                 try:
                     watcher.run()
-                except (InputError, OptionError) as exc:
+                except (InputError, OptionError, SourceError) as exc:
                     log(f"error: {exc}")
                     code = 2
                 else:
@@ -389,7 +376,8 @@ def _open_store(args: Any, quiet: bool, stack: contextlib.ExitStack) -> Any:
 
 
 def _dask_engine(address: str, partition_size: int, stack: contextlib.ExitStack) -> Any:
-    """One connection for the whole watch; each round is a DaskSource on it."""
+    """One connection for the whole watch, made by the first round; each round is a
+    DaskSource on it."""
     from urlsweep.cli.common import fail
     from urlsweep.options import OptionError
 
@@ -403,9 +391,11 @@ def _dask_engine(address: str, partition_size: int, stack: contextlib.ExitStack)
         udask.parse_address(address)
     except OptionError as exc:
         fail(str(exc))
-    client = stack.enter_context(udask.connect(address))
+    clients: list[Any] = []
 
     def make(targets: Iterable[Target], options: Options) -> ResultSource:
-        return udask.DaskSource(client, targets, options, partition_size=partition_size)
+        if not clients:  # connected with the first round, then kept for the whole watch
+            clients.append(stack.enter_context(udask.connect(address)))
+        return udask.DaskSource(clients[0], targets, options, partition_size=partition_size)
 
     return make

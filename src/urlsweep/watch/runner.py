@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from urlsweep.inputs import Target
-from urlsweep.options import Options
+from urlsweep.options import OptionError, Options
 from urlsweep.summary import Summary
 from urlsweep.watch.board import Board
 from urlsweep.watch.changes import Event, Tracker
@@ -28,6 +28,7 @@ from urlsweep.watch.sinks import Delivery, Sink
 
 if TYPE_CHECKING:
     from urlsweep.engine.source import ResultSource
+    from urlsweep.plan import LinkArgs
     from urlsweep.store.db import Store
     from urlsweep.watch.state import WatchState
 
@@ -37,6 +38,40 @@ Due = Callable[[Iterable[Target]], Iterable[Target]]
 # Makes one round's source; `due` filters the targets of URL lists (None: check them all).
 MakeSource = Callable[[Due], "ResultSource"]
 SAVE_EVERY = 30.0  # seconds between writes of the URL states (and at the end)
+
+
+def plan_source(
+    inputs: Sequence[str],
+    options: Options,
+    link: LinkArgs | None = None,
+    engine: Callable[[Iterable[Target], Options], ResultSource] | None = None,
+) -> MakeSource:
+    """Each round's source for `inputs`, as `check` would plan it (read again every round).
+
+    URL lists are filtered by the schedule; documents and sitemaps are checked whole.
+    `engine` replaces the local engine for URL lists (--dask). Raises InputError for an
+    input that cannot be read, OptionError for options that do not go together.
+    """
+    from urlsweep.plan import LinkArgs, plan_run, split_inputs
+
+    link = link or LinkArgs()
+    plan = split_inputs(inputs, link.input_type)
+    lists_only = not (plan.documents or plan.sitemaps)
+    if engine is not None and not lists_only:
+        raise OptionError("--dask watches URL lists (URLs, files of URLs), not documents")
+
+    def make(due: Due) -> ResultSource:
+        source, _ = plan_run(
+            inputs,
+            options,
+            link,
+            processes=1,
+            engine=engine,
+            targets=due if lists_only else None,
+        )
+        return source
+
+    return make
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +92,18 @@ class RoundStats:
 
 
 class Watcher:
+    """The library's watch: `Watcher(["urls.txt"], Options(), WatchConfig(every=60)).run()`.
+
+    Results go to the store (if given), events to `sinks` on this thread and to `delivery`
+    on its own; `board` and `metrics` are what a StatusServer shows.
+    """
+
     def __init__(
         self,
         inputs: Sequence[str],
         options: Options,
         config: WatchConfig,
-        make_source: MakeSource,
+        make_source: MakeSource | None = None,
         *,
         store: Store | None = None,
         sinks: Sequence[Sink] = (),
@@ -72,7 +113,7 @@ class Watcher:
         self.inputs = list(inputs)
         self.options = options
         self.config = config
-        self._make_source = make_source
+        self._make_source = make_source or plan_source(self.inputs, options)
         self.store = store
         self.sinks = list(sinks)
         self.delivery = delivery
