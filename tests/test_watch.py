@@ -320,3 +320,18 @@ def test_library_watcher_sends_events_to_its_sinks(http_server: TestHTTPServer) 
     assert [(e.url, e.before, e.after, e.round) for e in got] == [(urls[1], None, "broken", 1)]
     assert w.exit_status() == 1 and len(w.stats.lags) == 3
     assert w.metrics.render().count(b"probe_success{") == 2
+
+
+def test_a_round_never_overlaps_the_previous_one_on_a_host(http_server: TestHTTPServer) -> None:
+    # Each check takes 0.4 s where rounds are due every 0.1 s.
+    p = run(
+        "watch", http_server.url("/delay/0.4"), "--every", "0.1s", "--rounds", "3",
+        "--no-store",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    http_server.wait_idle()
+    assert len(http_server.requests) == 3
+    assert http_server.max_in_flight == 1  # round n+1 waited for round n's check
+    t = sorted(q.time_start for q in http_server.requests)
+    ends = sorted(q.time_end or 0.0 for q in http_server.requests)
+    assert all(t[i + 1] >= ends[i] for i in range(2))
