@@ -59,6 +59,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:  # the client went away or timed out mid-response: its loss only
+            self.close_connection = True
+
     def do_HEAD(self) -> None:
         self.do_GET()
 
