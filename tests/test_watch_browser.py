@@ -12,7 +12,7 @@ import pytest
 
 from support.http import TestHTTPServer
 from test_html_browser import CHROMIUM, chromium
-from test_watch_server import Watch
+from test_watch_server import Watch, rounds_at_least
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
@@ -70,7 +70,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Watch, list
     listing.write_text("\n".join(urls) + "\n")
     w = Watch(str(listing), "--every", "0.3s", "--no-store", "--retries", "0")
     try:
-        w.wait_for("/metrics", lambda b: "urlsweep_rounds_total 3.0" in b)
+        w.wait_for("/metrics", rounds_at_least(3))
         yield w, urls
     finally:
         w.stop()
