@@ -13,6 +13,7 @@ import contextlib
 import json
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from urlsweep.store.db import Store
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS watch_urls (
+CREATE TABLE IF NOT EXISTS watch_url_states (
     watch TEXT NOT NULL,        -- which watch (its inputs)
     digest INTEGER NOT NULL,    -- the store's key of the URL
     url TEXT NOT NULL,
@@ -30,9 +31,9 @@ CREATE TABLE IF NOT EXISTS watch_urls (
     candidate TEXT, streak INTEGER NOT NULL DEFAULT 0, candidate_since REAL,
     changed_at REAL,            -- the last change event
     planned REAL,               -- planned start of the round that last checked it
-    uptime BLOB,                -- hourly ok/total counters (board.Uptime)
-    PRIMARY KEY (watch, digest)
-) WITHOUT ROWID;
+    uptime BLOB,                -- hourly ok/total counters (board.Uptime), zlib-compressed
+    UNIQUE (watch, digest)      -- (a rowid table: WITHOUT ROWID stores 1 KB rows badly)
+);
 CREATE TABLE IF NOT EXISTS watch_events (
     id INTEGER PRIMARY KEY,
     watch TEXT NOT NULL,
@@ -80,7 +81,7 @@ class WatchState:
     def load(self) -> Iterator[tuple[int, UrlState, float | None, bytes | None]]:
         rows = self.db.execute(
             "SELECT digest, url, settled, since, candidate, streak, candidate_since,"
-            " changed_at, planned, uptime FROM watch_urls WHERE watch = ?",
+            " changed_at, planned, uptime FROM watch_url_states WHERE watch = ?",
             (self.watch,),
         )
         for r in rows:
@@ -93,7 +94,7 @@ class WatchState:
                 candidate_since=r[6],
                 changed_at=r[7],
             )
-            yield r[0], state, r[8], r[9]
+            yield r[0], state, r[8], _unpack(r[9])
 
     def events(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -121,7 +122,7 @@ class WatchState:
     def save(self, rows: Iterable[tuple[int, UrlState, float | None, bytes | None]]) -> None:
         with self._tx():
             self.db.executemany(
-                "INSERT OR REPLACE INTO watch_urls (watch, digest, url, settled, since,"
+                "INSERT OR REPLACE INTO watch_url_states (watch, digest, url, settled, since,"
                 " candidate, streak, candidate_since, changed_at, planned, uptime)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -136,8 +137,15 @@ class WatchState:
                         s.candidate_since,
                         s.changed_at,
                         planned,
-                        uptime,
+                        None if uptime is None else zlib.compress(uptime, 1),
                     )
                     for key, s, planned, uptime in rows
                 ),
             )
+
+
+def _unpack(blob: bytes | None) -> bytes | None:
+    try:
+        return None if blob is None else zlib.decompress(blob)
+    except zlib.error:
+        return None  # unreadable counters start again from zero
