@@ -335,3 +335,26 @@ def test_a_round_never_overlaps_the_previous_one_on_a_host(http_server: TestHTTP
     t = sorted(q.time_start for q in http_server.requests)
     ends = sorted(q.time_end or 0.0 for q in http_server.requests)
     assert all(t[i + 1] >= ends[i] for i in range(2))
+
+
+def test_uptime_over_day_and_week_survives_a_restart(tmp_path: Path) -> None:
+    from urlsweep.store.db import Store
+    from urlsweep.watch.board import Uptime
+    from urlsweep.watch.changes import UrlState
+    from urlsweep.watch.state import WatchState
+
+    u = Uptime()
+    day = 86400.0
+    now = 1000 * day
+    for i in range(10):  # 8 days ago: ok; today: 3 of 4 ok
+        u.add(True, now - 8 * day + i)
+    for ok in (True, True, False, True):
+        u.add(ok, now - 60)
+    assert u.ratio(24, now) == 0.75 and u.ratio(168, now) == 0.75  # older than a week: gone
+    assert u.ratio(24, now + 2 * day) is None
+    with Store(tmp_path / "s.db") as store:
+        WatchState(store, "w").save([(7, UrlState("http://a.test/", "ok"), now, u.to_bytes())])
+    with Store(tmp_path / "s.db") as store:
+        ((key, state, planned, blob),) = list(WatchState(store, "w").load())
+    assert (key, state.settled, planned) == (7, "ok", now)
+    assert Uptime(blob).ratio(24, now) == 0.75
