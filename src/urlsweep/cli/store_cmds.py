@@ -264,6 +264,24 @@ def stored_run(
         if reuse is not None and reuse.cache_hits:
             say(f"{reuse.cache_hits} results reused from the cache", quiet=quiet)
         say(f"stored as run {run.id} in {path}", quiet=quiet)
+        auto_prune(store, quiet=quiet)
+
+
+def auto_prune(store: Store, *, quiet: bool) -> None:
+    """The documented default retention, applied after every stored check."""
+    from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
+
+    try:
+        done = store.prune(DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN)
+    except Exception as exc:  # sqlite3.Error, OSError: the run itself is stored; go on
+        say(f"warning: old runs not pruned: {exc}", quiet=quiet)
+        return
+    if done.runs:
+        say(
+            f"pruned {done.runs} old runs (store {megabytes(done.size_before)}"
+            f" -> {megabytes(done.size_after)})",
+            quiet=quiet,
+        )
 
 
 def why_not_resumed(store: Store, inputs: Sequence[str], options: Options) -> str:
@@ -491,4 +509,46 @@ def megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
-COMMANDS = (report, history, runs)
+@click.command()
+@store_path_option
+@click.option(
+    "--keep-runs",
+    metavar="N",
+    type=click.IntRange(0, None),
+    default=None,
+    help="Keep the newest N runs, drop older ones.",
+)
+@click.option(
+    "--older-than",
+    metavar="AGE",
+    default=None,
+    help="Drop runs last active more than AGE ago (e.g. 30d, 12w).",
+)
+def prune(store: str | None, keep_runs: int | None, older_than: str | None) -> None:
+    """Drop old runs and give their space back to the file system.
+
+    Without options, applies the default that every check applies after it is stored:
+    the newest 200 runs are kept, and runs older than 90 days are dropped. A live run and
+    anything newer are never dropped.
+    """
+    from urlsweep.cli.common import fail
+    from urlsweep.options import OptionError
+    from urlsweep.store.cachepolicy import parse_duration
+    from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
+
+    try:
+        age = None if older_than is None else parse_duration(older_than)
+    except OptionError as exc:
+        fail(f"--older-than: {exc}")
+    if keep_runs is None and age is None:
+        keep_runs, age = DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
+    with open_store(store) as db:
+        done = db.prune(keep_runs, age)
+        left = db.run_count()
+    click.echo(
+        f"pruned {done.runs} runs ({done.results} results); {left} runs left;"
+        f" store {megabytes(done.size_before)} -> {megabytes(done.size_after)}"
+    )
+
+
+COMMANDS = (report, history, runs, prune)

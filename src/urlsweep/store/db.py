@@ -23,6 +23,7 @@ from typing import Final
 from urlsweep.options import Options
 from urlsweep.result import SKIPPED, TOLERATED, Result
 from urlsweep.store.keys import Identity, input_names, options_dict
+from urlsweep.store.prune import Pruned, due, give_back, prune
 from urlsweep.store.runs import DONE, RUNNING, Run
 from urlsweep.store.schema import StoreError, connect
 from urlsweep.store.writes import RESULT_FIELDS, decode
@@ -163,6 +164,16 @@ class Store:
             with contextlib.suppress(OSError):
                 total += os.stat(f"{self.path}{suffix}").st_size
         return total
+
+    def prune(self, keep_runs: int | None, older_than: float | None) -> Pruned:
+        """Drop the oldest runs (see `prune.due`) and give the space back."""
+        before = self.size()
+        drop = due(self.db, keep_runs, older_than)
+        if not drop:
+            return Pruned(0, 0, before, before)
+        done = prune(self.db, drop, before)
+        give_back(self.db)
+        return Pruned(done.runs, done.results, before, self.size())
 
     def previous_run(self, run: Run) -> Run | None:
         """The run before `run` over the same inputs: what its changes are measured against."""
