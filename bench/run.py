@@ -1235,6 +1235,23 @@ def busy_warning(ctx: Context) -> list[str]:
     ]
 
 
+def default_configuration() -> list[str]:
+    """bench/STORE.md (written by bench/store.py) leads: figures in the default configuration,
+    store on. The scenario tables after it are tuned (no store, per-host cap lifted)."""
+    store_md = BENCH / "STORE.md"
+    if not store_md.exists():
+        return []
+    body = store_md.read_text().splitlines()[1:]  # its own title dropped
+    return [
+        "## Default configuration (store on, default limits)",
+        *body,
+        "",
+        "The scenario tables below are **tuned**: urlsweep runs with `--no-store --no-config"
+        " --max-per-host N` (see Versions), to compare engines at the same concurrency.",
+        "",
+    ]
+
+
 def results_md(ctx: Context) -> str:
     sz = ctx.sizes
     mode = "QUICK run (sizes about 1/10; not for quoting)" if ctx.args.quick else "Full run"
@@ -1244,6 +1261,7 @@ def results_md(ctx: Context) -> str:
         f"{mode}, started {ctx.started}, written by `{shown_command(ctx.args.argv)}`. "
         "See bench/README.md for what each scenario and column means.",
         "",
+        *default_configuration(),
         *busy_warning(ctx),
         "## Machine",
         "",

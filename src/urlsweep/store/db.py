@@ -238,7 +238,7 @@ class Store:
         marks = ", ".join("?" * len(ids))
         rows = self.db.execute(
             f"SELECT s.run_id, s.checked_at, s.cached_from, s.elapsed, {_FIELDS}"
-            " FROM runs u JOIN seen s ON s.run_id = u.id AND s.result_id IN"
+            " FROM runs u CROSS JOIN seen s ON s.run_id = u.id AND s.result_id IN"
             f" ({marks}) JOIN results r ON r.id = s.result_id ORDER BY u.id DESC LIMIT ?",
             (*ids, limit),
         )

@@ -4,6 +4,7 @@ URL's latest one under the same profile; each URL a run covers costs one small `
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -26,7 +27,8 @@ _COLUMNS: Final = (
     "attempts",
     "ip",
 )
-_PER_RUN: Final = frozenset({"elapsed_ms", "redirects", "sources", *_COLUMNS})
+_KNOWN: Final = frozenset({"elapsed_ms", "redirects", "sources", *_COLUMNS})
+_EXTRA_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Result) if f.name not in _KNOWN)
 RESULT_FIELDS: Final = (*_COLUMNS, "redirects", "sources", "extra")
 
 
@@ -45,23 +47,26 @@ def _dumps(value: object) -> str:
 
 def columns(result: Result) -> tuple[int, tuple[Any, ...]]:
     """The result's signature (what it says, timing aside) and its column values."""
-    d = result.to_dict()
-    hops = d["redirects"]
-    extra = {k: v for k, v in d.items() if k not in _PER_RUN}
+    r = result
+    hops = r.redirects
+    extra = None
+    if _EXTRA_FIELDS:  # fields added to Result since: kept as the JSON output has them
+        d = r.to_dict()
+        extra = _dumps({k: d[k] for k in _EXTRA_FIELDS if k in d})
     cols = (
-        d["url"],
-        d["final_url"],
-        d["status"],
-        int(d["ok"]),
-        d["outcome"],
-        d["error"],
-        d["detail"] or None,
-        d["method"],
-        d["attempts"],
-        d["ip"],
-        _dumps([[h["url"], h["status"]] for h in hops]) if hops else None,
-        _dumps(d["sources"]) if d["sources"] else None,
-        _dumps(extra) if extra else None,
+        r.url,
+        r.final_url,
+        r.status,
+        int(r.ok),
+        r.outcome,
+        r.error,
+        r.detail or None,
+        r.method,
+        r.attempts,
+        r.ip,
+        _dumps([[h.url, h.status] for h in hops]) if hops else None,
+        _dumps(r.sources) if r.sources else None,
+        extra,
     )
     sig = int.from_bytes(hashlib.blake2b(repr(cols).encode(), digest_size=8).digest(), "big")
     return sig - (1 << 63), cols
@@ -108,6 +113,10 @@ ON CONFLICT (profile, digest) DO UPDATE SET
     last_checked = excluded.last_checked, checked_run = excluded.checked_run,
     streak = excluded.streak
 """
+_TOUCH_CURRENT: Final = (
+    "UPDATE current SET last_run = ?, last_checked = ?, checked_run = ?, streak = ?"
+    " WHERE profile = ? AND digest = ?"
+)
 _INSERT_SEEN: Final = (
     "INSERT OR IGNORE INTO seen (run_id, result_id, seq, checked_at, elapsed, cached_from)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -137,10 +146,12 @@ def write_batch(
         next_id = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM results").fetchone()[0])
         new: list[tuple[Any, ...]] = []
         upserts: list[tuple[Any, ...]] = []
+        touches: list[tuple[Any, ...]] = []
         seen: list[tuple[Any, ...]] = []
         for item, digest, (sig, cols) in zip(items, keys, encoded, strict=True):
             old = latest.get(digest)
-            if old is not None and old[1] == sig:
+            unchanged = old is not None and old[1] == sig
+            if old is not None and unchanged:
                 result_id = old[0]
             else:
                 result_id = next_id
@@ -152,21 +163,24 @@ def write_batch(
                 streak = 0 if result.ok else streak + 1
             latest[digest] = (result_id, sig, streak)
             checked_run = run_id if item.cached_from is None else item.cached_from
-            upserts.append(
-                (
-                    profile,
-                    digest,
-                    result_id,
-                    sig,
-                    run_id,
-                    item.checked_at,
-                    run_id,
-                    item.checked_at,
-                    checked_run,
-                    run_id,
-                    streak,
+            if unchanged:
+                touches.append((run_id, item.checked_at, checked_run, streak, profile, digest))
+            else:
+                upserts.append(
+                    (
+                        profile,
+                        digest,
+                        result_id,
+                        sig,
+                        run_id,
+                        item.checked_at,
+                        run_id,
+                        item.checked_at,
+                        checked_run,
+                        run_id,
+                        streak,
+                    )
                 )
-            )
             seen.append(
                 (
                     run_id,
@@ -179,7 +193,10 @@ def write_batch(
             )
         if new:
             db.executemany(_INSERT_RESULT, new)
-        db.executemany(_UPSERT_CURRENT, upserts)
+        if upserts:
+            db.executemany(_UPSERT_CURRENT, upserts)
+        if touches:
+            db.executemany(_TOUCH_CURRENT, touches)
         db.executemany(_INSERT_SEEN, seen)
     except BaseException:
         if begin:
