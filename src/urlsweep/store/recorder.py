@@ -26,6 +26,7 @@ BATCH_ROWS: Final = 1000
 BATCH_SECONDS: Final = 0.05  # the most results a SIGKILL can lose, besides the checks in flight
 _ABORT_WAIT: Final = 5.0
 _NOW: Final = (0.0, None)  # not noted: checked just now
+_BACKLOG: Final = 64  # batches handed over and not yet committed, at most
 
 
 class Recorder:
@@ -102,7 +103,9 @@ class Writer(threading.Thread):
         self._path = path
         self._run = run
         self._every = every
-        self._queue: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
+        # Bounded, so a writer that falls behind (a slow disk) holds back the receiving
+        # thread rather than memory without end; normally it is empty.
+        self._queue: queue.Queue[list[Item] | None] = queue.Queue(maxsize=_BACKLOG)
         self._ready = threading.Event()
         self.error: BaseException | None = None
 
@@ -113,7 +116,7 @@ class Writer(threading.Thread):
 
     def finish(self, timeout: float | None = None) -> None:
         """Commit everything handed over, then stop; raises what the writer met."""
-        self._queue.put(None)
+        self._queue.put(None, timeout=timeout)
         self.join(timeout)
         if self.error is not None:
             raise self.error
