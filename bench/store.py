@@ -112,14 +112,18 @@ def main() -> int:
 
         # 1. default (fresh store) vs --no-store
         log("default vs --no-store")
-        default, nostore = [], []
+        default, nostore, cpu = [], [], []
         for rep in range(args.reps):
-            a = run_in(tmp / f"nostore{rep}", urls, "--no-store")
-            b = run_in(tmp / f"default{rep}", urls)
-            nostore.append(a.wall_s)
-            default.append(b.wall_s)
+            pair = [("n", ("--no-store",)), ("d", ())]
+            if rep % 2:  # alternate which goes first
+                pair.reverse()
+            got = {k: run_in(tmp / f"{k}{rep}", urls, *extra) for k, extra in pair}
+            nostore.append(got["n"].wall_s)
+            default.append(got["d"].wall_s)
+            cpu.append(got["d"].cpu_s / got["n"].cpu_s)
         ratios = [d / n for d, n in zip(default, nostore, strict=True)]
         out["default_s"], out["nostore_s"], out["default_vs_nostore"] = default, nostore, ratios
+        out["default_vs_nostore_cpu"] = cpu
 
         # 2. bytes per unchanged URL per run, in one store
         log("bytes per unchanged URL")
@@ -139,12 +143,18 @@ def main() -> int:
             run_in(grow, urls)
         out["fill_s"] = time.perf_counter() - t0
         before = store_bytes(grow)
-        grown, fresh = [], []
+        grown, fresh, gcpu = [], [], []
         for rep in range(args.reps):
-            f = run_in(tmp / f"fresh{rep}", urls)
-            g = run_in(grow, urls)
+            if rep % 2:
+                g = run_in(grow, urls)
+                f = run_in(tmp / f"fresh{rep}", urls)
+            else:
+                f = run_in(tmp / f"fresh{rep}", urls)
+                g = run_in(grow, urls)
             fresh.append(f.wall_s)
             grown.append(g.wall_s)
+            gcpu.append(g.cpu_s / f.cpu_s)
+        out["grown_vs_fresh_cpu"] = gcpu
         after = store_bytes(grow)
         con = sqlite3.connect(grow / ".urlsweep" / "results.db")
         runs_held = con.execute("SELECT count(*) FROM runs").fetchone()[0]
@@ -161,6 +171,8 @@ def main() -> int:
             a = run_in(tmp / "m-nostore", big, "--no-store", limit=900)
             b = run_in(tmp / "m-default", big, limit=900)
             out["million"] = {
+                "nostore_cpu_s": a.cpu_s,
+                "default_cpu_s": b.cpu_s,
                 "nostore_s": a.wall_s,
                 "nostore_peak_rss": a.peak_rss,
                 "default_s": b.wall_s,
@@ -238,9 +250,11 @@ def report(o: dict[str, object]) -> str:
             "|---|---|---|",
             f"| default run vs `--no-store` (time ratio) | ≤ 1.10× | {spread(f('default_vs_nostore'))}× "
             f"({spread(f('default_s'))} s vs {spread(f('nostore_s'))} s) |",
+            f"| the same, CPU time (user + system) | — | {spread(f('default_vs_nostore_cpu'))}× |",
             f"| store bytes per unchanged URL per run | ≤ 64 | {spread(f('bytes_per_unchanged_url'), 1)} |",
             f"| run against a store of {o['grown_runs']} runs of the same URLs vs a fresh store | ≤ 1.05× "
             f"| {spread(f('grown_vs_fresh'))}× ({spread(f('grown_s'))} s vs {spread(f('fresh_s'))} s) |",
+            f"| the same, CPU time | — | {spread(f('grown_vs_fresh_cpu'))}× |",
             f"| that store's size before / after the {o['reps']} measured runs | — | "
             f"{sizes[0] / 1e6:.1f} MB / {sizes[1] / 1e6:.1f} MB |",
         ]
@@ -269,6 +283,7 @@ def report(o: dict[str, object]) -> str:
             "| | goal | default (store on) | `--no-store` |",
             "|---|---|---|---|",
             f"| wall time | ≤ 60 s | {m['default_s']:.1f} s | {m['nostore_s']:.1f} s |",
+            f"| CPU time | — | {m['default_cpu_s']:.1f} s | {m['nostore_cpu_s']:.1f} s |",
             f"| peak memory, all processes | < 100 MB | {(m['default_peak_rss'] or 0) / 2**20:.0f} MB"
             f" | {(m['nostore_peak_rss'] or 0) / 2**20:.0f} MB |",
             f"| store size after the run | — | {m['store_bytes'] / 1e6:.1f} MB | — |",
