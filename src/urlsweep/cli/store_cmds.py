@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from urlsweep.cli.common_options import format_option, limit_option, output_option
+from urlsweep.cli.store_runs import auto_prune, megabytes, why_not_resumed
+from urlsweep.cli.store_runs import say as say  # re-exported: cli/watch.py uses it
 
 if TYPE_CHECKING:
     from urlsweep.engine.pipeline import ResultSource
@@ -267,60 +269,6 @@ def stored_run(
         auto_prune(store, quiet=quiet)
 
 
-def auto_prune(store: Store, *, quiet: bool) -> None:
-    """The documented default retention, applied after every stored check."""
-    from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
-
-    try:
-        done = store.prune(DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN)
-    except Exception as exc:  # sqlite3.Error, OSError: the run itself is stored; go on
-        say(f"warning: old runs not pruned: {exc}", quiet=quiet)
-        return
-    if done.runs:
-        say(
-            f"pruned {done.runs} old runs (store {megabytes(done.size_before)}"
-            f" -> {megabytes(done.size_after)})",
-            quiet=quiet,
-        )
-
-
-def why_not_resumed(store: Store, inputs: Sequence[str], options: Options) -> str:
-    """What differs from the interrupted run that --resume did not continue."""
-    from urlsweep.store.keys import Identity, input_names, profile_dict
-
-    other = store.unfinished()
-    if other is None:
-        return " (no interrupted run in the store)"
-    if Identity.of(inputs, options).fingerprint == other.fingerprint:
-        return ""  # a later run over the same inputs completed
-    differs = []
-    names = input_names(inputs)
-    if names != other.inputs:
-        differs.append(f"inputs {_listed(other.inputs)} (now {_listed(names)})")
-    now = profile_dict(options)
-    for key, value in now.items():
-        then = other.options.get(key)
-        if key != "secrets" and then != value:
-            differs.append(f"{key} {_shown(then)} (now {_shown(value)})")
-    if not differs:
-        differs.append("other secret header values or passwords")
-    return f" (interrupted run {other.id} differs: " + "; ".join(differs) + ")"
-
-
-def _listed(inputs: Sequence[str]) -> str:
-    return " ".join(os.path.relpath(i) if os.path.isabs(i) else i for i in inputs) or "none"
-
-
-def _shown(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def say(message: str, *, quiet: bool) -> None:
-    if not quiet:
-        click.echo(f"urlsweep: {message}", err=True)
-
-
-# -- commands ------------------------------------------------------------------------------
 def open_store(path: str | None) -> Store:
     from urlsweep.cli.common import fail
     from urlsweep.store.db import Store, StoreError
@@ -503,10 +451,6 @@ def runs(store: str | None, limit: int, fmt: str) -> None:
     console = Console(highlight=False, soft_wrap=True)
     console.print(table)
     console.print(f"{total} runs, {megabytes(size)} in {db.path}", markup=False)
-
-
-def megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 @click.command()
