@@ -97,6 +97,7 @@ def main() -> int:
     port = pick_port(18080)
     nginx = Nginx(tmp, port, 1)
     nginx.start()
+    load_start = os.getloadavg()[0]
     out: dict[str, object] = {
         "urls": args.urls,
         "reps": args.reps,
@@ -182,6 +183,7 @@ def main() -> int:
     finally:
         nginx.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    out["load"] = [load_start, os.getloadavg()[0]]
     return finish(out)
 
 
@@ -231,6 +233,8 @@ def report(o: dict[str, object]) -> str:
         return [float(v) for v in value]
 
     n = o["urls"]
+    loads = o.get("load")
+    load = "/".join(f"{x:.1f}" for x in loads) if isinstance(loads, list) else str(loads)
     lines = [
         "# The results store in the default configuration",
         "",
@@ -240,7 +244,10 @@ def report(o: dict[str, object]) -> str:
         " loopback URLs (nginx, 50 hosts), in a fresh directory with no config file, so the"
         " store is the default `.urlsweep/results.db` and every other setting is the default;"
         " the reference adds `--no-store`. Median of"
-        f" {o['reps']} (min–max).",
+        f" {o['reps']} (min–max). Load average at the start and the end of the benchmark:"
+        f" {load}. The first row's default runs each start with a new store, so every URL"
+        " is new to it: the store's costliest case (a result row, a current row and a seen"
+        " row per URL); the bytes row is the steady state, runs of unchanged URLs.",
         "",
     ]
     if "default_vs_nostore" in o:

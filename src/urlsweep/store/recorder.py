@@ -26,7 +26,7 @@ BATCH_ROWS: Final = 1000
 BATCH_SECONDS: Final = 0.05  # the most results a SIGKILL can lose, besides the checks in flight
 _ABORT_WAIT: Final = 5.0
 _NOW: Final = (0.0, None)  # not noted: checked just now
-_BACKLOG: Final = 64  # batches handed over and not yet committed, at most
+_BACKLOG: Final = 16  # batches handed over and not yet committed, at most
 
 
 class Recorder:
