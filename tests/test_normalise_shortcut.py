@@ -1,4 +1,4 @@
-"""The fast path of normalise() must agree with the general parser on every input."""
+"""The fast path of normalise() must agree with the general (WHATWG) parser on every input."""
 
 from __future__ import annotations
 
@@ -46,6 +46,13 @@ def outcome(fn: object, arg: str) -> str:
 @example("http://" + ".".join(["a" * 60] * 5) + "/")
 @example("http://a.com./")
 @example("http://a..com/")
+@example("http://0x7f.1/")  # numbers are IPv4 addresses to the URL Standard
+@example("http://256.1.1.1/")
+@example("http://1.2.3.4/")
+@example("http://host1/")
+@example("http://a.b/x/./y/../z")
+@example("http://xn--zz.com/")  # punycode is validated
+@example("http://a.b/?q='x'")
 def test_shortcut_agrees_with_the_parser(raw: str) -> None:
     fast = _canonical_shortcut(raw)
     if fast is not None:

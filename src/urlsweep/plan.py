@@ -43,6 +43,20 @@ class LinkArgs:
     crawl: dict[str, Any] | None = None  # `crawl` command options; None for `check`
     include_kind: tuple[str, ...] = ()  # check only links found in these element[attribute]s
     exclude_kind: tuple[str, ...] = ()
+    index_files: tuple[str, ...] = ()  # --index-file: a directory's index pages
+    check_mail: bool = False  # --check-mail
+    dns_server: str | None = None  # --dns-server HOST[:PORT]
+    dump: bool = False  # --dump: list the links, send no request
+    remap: tuple[str, ...] = ()  # --remap 'REGEX REPLACEMENT'
+
+
+def _dns(args: LinkArgs) -> tuple[str, int] | None:
+    from urlsweep.links.mail import parse_server
+
+    try:
+        return parse_server(args.dns_server) if args.dns_server else None
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
 
 
 def _kinds(args: LinkArgs) -> KindFilter | None:
@@ -115,6 +129,11 @@ def plan_run(
         raise OptionError(_NO_FILTER)
     if args.base_url is not None and not args.base_url.lower().startswith(("http://", "https://")):
         raise OptionError(f"--base-url {args.base_url!r} is not an http(s) URL")
+    if args.dump and (args.crawl is not None or args.extract):
+        raise OptionError(
+            "--dump sends no request: it lists the links of local documents, sitemap files "
+            "and URL lists, not of pages it would have to fetch (crawl, --extract)"
+        )
     if args.crawl is not None:
         from urlsweep.links.crawl import Crawler, CrawlOptions
 
@@ -122,9 +141,19 @@ def plan_run(
         if bad:
             raise InputError(f"{bad[0]}: crawl starts from URLs (http:// or https://)")
         crawl = CrawlOptions.from_command(args.crawl, args.check_fragments)
-        crawl = dataclasses.replace(crawl, kinds=_kinds(args))
+        crawl = dataclasses.replace(
+            crawl, kinds=_kinds(args), check_mail=args.check_mail, dns_server=_dns(args)
+        )
         return Crawler(list(inputs), options, crawl), True
     plan = split_inputs(inputs, args.input_type)
+    from urlsweep.links.remap import Remap
+
+    remap = Remap.parse(args.remap)
+
+    def listed() -> Iterable[Target]:
+        plain = read_inputs(plan.plain)
+        return remap.targets(plain) if remap is not None else plain
+
     if args.extract:
         from urlsweep.links.crawl import Crawler, CrawlOptions
 
@@ -138,11 +167,21 @@ def plan_run(
             sitemap=False,
             check_fragments=args.check_fragments,
             kinds=_kinds(args),
+            check_mail=args.check_mail,
+            dns_server=_dns(args),
         )
         return Crawler(seeds, options, crawl), True
-    if not (plan.documents or plan.sitemaps or args.offline):
-        plain = read_inputs(plan.plain)
+    if args.dump and any("://" in s for s in plan.sitemaps):
+        raise OptionError("--dump sends no request: give sitemaps as files, not URLs")
+    if not (plan.documents or plan.sitemaps or args.offline or args.dump):
+        plain = listed()
         wanted = targets(plain) if targets is not None else plain
+        if args.check_fragments:
+            if engine is not None:
+                raise OptionError("--check-fragments reads pages here: it runs without --dask")
+            from urlsweep.links.listfragments import ListFragments
+
+            return ListFragments(wanted, options), False
         if engine is not None:
             return engine(wanted, options), False
         from urlsweep.scale.auto import auto_processes
@@ -173,6 +212,11 @@ def plan_run(
         allow_outside_root=args.allow_outside_root,
         kind=args.input_type if args.input_type in ("html", "markdown") else None,
         kinds=_kinds(args),
+        index_files=args.index_files,
+        check_mail=args.check_mail,
+        dns_server=_dns(args),
+        dump=args.dump,
+        remap=remap,
     )
 
     from urlsweep.probe.policy import confine_credentials
@@ -181,5 +225,5 @@ def plan_run(
     # sitemaps link to (docs/security.md).
     named = [a for a in (*plan.plain, *plan.sitemaps) if "://" in a]
     options = confine_credentials(options, [*named, args.base_url])
-    more = itertools.chain(sitemap_targets(plan.sitemaps, options), read_inputs(plan.plain))
+    more = itertools.chain(sitemap_targets(plan.sitemaps, options), listed())
     return DocumentRun(plan.documents, options, doc, more), True

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+import can_ada
 
 SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# Characters left as they are in a path or query: RFC 3986 reserved + unreserved + '%'.
-_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
-_SAFE_QUERY = _SAFE_PATH + "?"
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# What the URL Standard strips from both ends, and the controls it would keep (refused here:
+# no one types them, and a list line holding them is damaged).
+_C0_SPACE = "".join(map(chr, range(33)))
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# A scheme, allowing the tabs and newlines the standard removes anywhere.
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-\t\n\r]*:")
+_IPV4 = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
 # A URL that is already canonical except maybe for a default port: lower-case ASCII host,
-# no userinfo, escapes, fragment or empty query, and only characters quote() leaves alone.
+# no userinfo, escapes, fragment or empty query, and only characters the standard leaves
+# alone (in a query, `'` is encoded).
 _CANONICAL = re.compile(
     r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([1-9][0-9]{0,4}))?"
-    r"(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]+))?"
+    r"(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\?([A-Za-z0-9._~!$&()*+,;=:@/?-]+))?"
 )
 MAX_URL_LENGTH = 16 * 1024
 _PLAIN_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?(?=[/?#]|\Z)")
@@ -32,53 +39,35 @@ class InvalidURL(ValueError):
         self.error = error
 
 
-def _encode_host(host: str) -> str:
-    if not host:
-        raise InvalidURL("no host")
-    if host.startswith("["):
-        if not host.endswith("]"):
-            raise InvalidURL("unterminated IPv6 address")
-        try:
-            addr = ipaddress.IPv6Address(host[1:-1].split("%", 1)[0])
-        except ValueError:
-            raise InvalidURL(f"bad IPv6 address {host!r}") from None
-        return f"[{addr.compressed}]"
-    host = host.rstrip(".").lower() if host != "." else host
-    if any(c in host for c in ' \t<>"{}|\\^`%[]') or not host:
-        raise InvalidURL(f"bad host {host!r}")
-    if host.isascii():
-        labels = host.split(".")
-    else:
-        try:
-            # The stdlib idna codec applies nameprep (IDNA 2003) and label length checks.
-            labels = host.encode("idna").decode("ascii").split(".")
-        except UnicodeError:
-            raise InvalidURL(f"host {host!r} is not a valid internationalised name") from None
-    if any(len(lbl) == 0 or len(lbl) > 63 for lbl in labels) or len(host) > 253:
-        raise InvalidURL(f"bad host {host!r}")
-    return ".".join(labels)
-
-
 def normalise(raw: str) -> str:
     """Return the canonical request URL for `raw`, or raise InvalidURL.
 
-    Canonical means: scheme and host lower-case, IDNA host, default port dropped, empty path
-    made "/", non-ASCII and spaces percent-encoded. Two inputs that name the same resource
-    this way are checked once. The fragment is kept (fragment checks need it) but is never sent.
+    Parsed as browsers parse it (the WHATWG URL Standard, by Ada through can_ada): IDNA
+    (UTS #46), IPv4 in decimal/octal/hex forms, backslashes, tabs and newlines removed, dot
+    segments resolved, percent-encoding as browsers send it. On top, for the dedup key: an
+    empty query or fragment and a host's trailing dot are dropped, and hosts that can never
+    resolve (empty or over-long labels) and port 0 are invalid. The fragment is kept
+    (fragment checks need it) but is never sent.
     """
     return _canonical_shortcut(raw) or _normalise(raw)
 
 
 def _canonical_shortcut(raw: str) -> str | None:
-    """The common case without the general parser (10x faster): None unless `raw` is plain.
+    """The common case without the general parser: None unless `raw` is plain.
 
-    Gives exactly what `_normalise` would (a property test holds them to it).
+    Gives exactly what `_normalise` would (a property test holds them to it): a lower-case
+    ASCII host that is no number and no punycode, no dot segment, escape or character the
+    standard encodes.
     """
     if len(raw) > MAX_URL_LENGTH or (m := _CANONICAL.fullmatch(raw)) is None:
         return None
     scheme, host, port, path, query = m.groups()
     if len(host) > 63 and (len(host) > 253 or any(len(lbl) > 63 for lbl in host.split("."))):
         return None
+    if "xn--" in raw or "/." in raw:
+        return None  # punycode to validate, or a dot segment to resolve
+    if (host[-1].isdigit() or "0x" in host) and not _IPV4.fullmatch(host):
+        return None  # maybe a number: the standard reads those as IPv4 addresses
     netloc = host
     if port is not None:
         number = int(port)
@@ -92,51 +81,64 @@ def _canonical_shortcut(raw: str) -> str | None:
 
 def _normalise(raw: str) -> str:
     """The general parser behind `normalise`, for any input."""
-    text = raw.strip()
+    text = raw.strip(_C0_SPACE)
     if not text:
         raise InvalidURL("empty line")
     if len(text) > MAX_URL_LENGTH:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
-    if any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+    if _CONTROL.search(text):
         raise InvalidURL("control or undecodable characters in URL")
-    if not _SCHEME_RE.match(text):
+    scheme = _SCHEME_RE.match(text)
+    if scheme is None:
         hint = f" (did you mean https://{text}?)" if "." in text and " " not in text else ""
         raise InvalidURL(f"not a URL: no scheme{hint}")
+    name = scheme.group()[:-1].lower().replace("\t", "").replace("\n", "").replace("\r", "")
+    if name not in SCHEMES:
+        raise InvalidURL(f"scheme {name!r} is not checked", error="unsupported_scheme")
     try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidURL(f"cannot parse URL: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in SCHEMES:
-        raise InvalidURL(f"scheme {scheme!r} is not checked", error="unsupported_scheme")
-    if not parts.netloc:
+        url = can_ada.parse(text)
+    except ValueError:
+        raise InvalidURL(_why_not(text)) from None
+    host = url.hostname
+    if host.endswith(".") and not host.startswith("["):
+        host = host.rstrip(".")
+    if not host:
         raise InvalidURL("no host")
-    hostport = parts.netloc.rpartition("@")[2]
-    host_text = hostport
-    if host_text.startswith("["):
-        host_text = host_text[: host_text.find("]") + 1] if "]" in host_text else host_text
-    elif ":" in host_text:
-        host_text = host_text.rsplit(":", 1)[0]
-    host = _encode_host(host_text)
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = host
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        if port == 0:
-            raise InvalidURL("port 0 is not a valid port")
-        netloc = f"{host}:{port}"
-    if userinfo:
-        netloc = f"{quote(userinfo, safe=':%!$&()*+,;=-._~')}@{netloc}"
-    path = _encode_part(parts.path, _SAFE_PATH) or "/"
-    query = _encode_part(parts.query, _SAFE_QUERY)
-    fragment = _encode_part(parts.fragment, _SAFE_QUERY)
-    return urlunsplit((scheme, netloc, path, query, fragment))
+    if not host.startswith("[") and (
+        (len(host) > 63 and (len(host) > 253 or any(len(lbl) > 63 for lbl in host.split("."))))
+        or ".." in host
+        or host.startswith(".")
+    ):
+        raise InvalidURL(f"bad host {host!r}")
+    port = url.port
+    if port == "0":
+        raise InvalidURL("port 0 is not a valid port")
+    href = url.href
+    if host == url.hostname and not href.endswith(("?", "#")) and "?#" not in href:
+        return href
+    auth = url.username
+    if url.password:
+        auth += ":" + url.password
+    netloc = f"{auth}@{host}" if auth else host
+    if port:
+        netloc += ":" + port
+    return f"{url.protocol}//{netloc}{url.pathname}{url.search}{url.hash}"
 
 
-def _encode_part(part: str, safe: str) -> str:
-    # Keep valid %XX escapes, encode a lone '%' and everything non-ASCII (as UTF-8).
-    part = _BAD_PERCENT.sub("%25", part)
-    return quote(part, safe=safe)
+def _why_not(text: str) -> str:
+    """A reason for a URL the standard rejects (Ada says only that it failed)."""
+    rest = text.split(":", 1)[1].lstrip("/\\")
+    hostport = re.split(r"[/\\?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+    if not hostport:
+        return "no host"
+    if hostport.startswith("[") and "]" not in hostport:
+        return "unterminated IPv6 address"
+    if hostport.startswith("["):
+        return f"bad IPv6 address {hostport[: hostport.index(']') + 1]!r}"
+    host, _, port = hostport.partition(":")
+    if port and (not port.isdigit() or int(port) > 65535):
+        return f"bad port {port!r}"
+    return f"bad host {host!r}"
 
 
 def request_url(url: str) -> str:

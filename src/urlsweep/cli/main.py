@@ -6,6 +6,7 @@ Everything here is presentation; the checking itself is the library (`urlsweep.e
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from typing import Any
 
@@ -15,6 +16,7 @@ from urlsweep._version import __version__
 from urlsweep.cli.common import fail, warn
 from urlsweep.cli.common_options import format_option, output_option
 from urlsweep.cli.interrupts import Interrupts
+from urlsweep.cli.link_options import link_options
 from urlsweep.cli.polite import config_options, fail_on_option, politeness_options, take_politeness
 from urlsweep.cli.run import dask_engine, run_check
 from urlsweep.cli.store_cmds import COMMANDS as STORE_COMMANDS
@@ -250,19 +252,7 @@ def main() -> None:
     help="Let local links (../, /x, file://, symlinks) lead out of --root-dir (default: "
     "such a link is broken, outside_root, and the file is never read).",
 )
-@click.option(
-    "--include-kind",
-    multiple=True,
-    metavar="KIND",
-    help="Check only links found in this element[attribute] of documents and pages: "
-    "'img', 'a[href]', '[srcset]', 'meta[og:*]'; repeatable (docs/documents-and-crawl.md).",
-)
-@click.option(
-    "--exclude-kind",
-    multiple=True,
-    metavar="KIND",
-    help="Do not check links found in this element[attribute] (as --include-kind); repeatable.",
-)
+@link_options
 @politeness_options
 @fail_on_option
 @config_options
@@ -293,6 +283,12 @@ def check(
     allow_outside_root: bool = False,
     include_kind: tuple[str, ...] = (),
     exclude_kind: tuple[str, ...] = (),
+    index_files: tuple[str, ...] = (),
+    check_mail: bool = False,
+    dns_server: str | None = None,
+    dump: bool = False,
+    remap: tuple[str, ...] = (),
+    ignore_file: str | None = None,
     fail_on: tuple[str, ...] = (),
     dask: str | None = None,
     partition_size: int = 500,
@@ -334,6 +330,11 @@ def check(
             hosts=click.get_current_context().meta.get(HOSTS_META, ()),
             **take_politeness(crawl),
         )
+        from urlsweep.links.remap import ignore_patterns
+
+        ignored = ignore_patterns(ignore_file)
+        if ignored:
+            options = dataclasses.replace(options, exclude=(*options.exclude, *ignored))
     except (inp.InputError, OptionError) as exc:
         fail(str(exc))
     show_progress = not (no_progress or quiet) and sys.stderr.isatty()
@@ -361,6 +362,11 @@ def check(
                     allow_outside_root=allow_outside_root,
                     include_kind=include_kind,
                     exclude_kind=exclude_kind,
+                    index_files=index_files,
+                    check_mail=check_mail,
+                    dns_server=dns_server,
+                    dump=dump,
+                    remap=remap,
                     crawl=crawl if crawl_mode else None,
                 ),
                 processes=processes,
@@ -392,9 +398,12 @@ _CHECK_ONLY = (
     "root_dir",
     "offline",
     "bare_urls",
+    "index_files",
     "allow_outside_root",
     "dask",
     "partition_size",
+    "dump",
+    "remap",
 )
 
 
@@ -450,6 +459,14 @@ crawl_command = ConfigCommand(
             "still apply when given.",
         ),
         click.Option(["--ignore-robots"], is_flag=True, help="Do not obey robots.txt."),
+        click.Option(
+            ["--max-crawl-delay"],
+            type=click.FloatRange(0, 3600),
+            default=None,
+            metavar="SECONDS",
+            help="Honour robots.txt Crawl-delay up to this many seconds between requests "
+            "to a crawled host (default 10; 0: ignore Crawl-delay).",
+        ),
         click.Option(
             ["--no-sitemap"], is_flag=True, help="Do not seed the crawl from the sitemaps."
         ),

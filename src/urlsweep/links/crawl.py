@@ -28,9 +28,10 @@ from urlsweep.inputs import Target
 from urlsweep.links.extract import Link
 from urlsweep.links.extract.kinds import KindFilter
 from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
+from urlsweep.links.mail import MailChecker, is_mail_or_phone
 from urlsweep.links.pages import check_with_anchors, read_page
 from urlsweep.links.resolve import resolve_url
-from urlsweep.links.robots import Robots
+from urlsweep.links.robots import MAX_CRAWL_DELAY, Robots
 from urlsweep.links.sitemap import MAX_NESTING, MAX_SITEMAPS, Entry, remote_steps
 from urlsweep.options import OptionError, Options
 from urlsweep.probe import steps as probe
@@ -109,6 +110,9 @@ class CrawlOptions:
     sitemap: bool = True  # seed from the start host's sitemaps
     check_fragments: bool = False
     kinds: KindFilter | None = None  # --include-kind/--exclude-kind
+    max_crawl_delay: float = MAX_CRAWL_DELAY  # bound of an honoured Crawl-delay; 0: ignore it
+    check_mail: bool = False  # look up the domains of mailto: addresses
+    dns_server: tuple[str, int] | None = None
 
     @classmethod
     def from_command(cls, params: Mapping[str, Any], check_fragments: bool) -> CrawlOptions:
@@ -126,12 +130,16 @@ class CrawlOptions:
             max_pages=DEFAULT_MAX_PAGES if max_pages is None and not unbounded else max_pages,
             sitemap=not params.get("no_sitemap", False),
             check_fragments=check_fragments,
+            max_crawl_delay=_delay_bound(params.get("max_crawl_delay")),
         )
 
 
-_COMMAND_NAMES = frozenset(
-    {"depth", "follow_hosts", "ignore_robots", "max_pages", "no_sitemap", "unbounded"}
-)
+_COMMAND_NAMES = frozenset({"depth", "follow_hosts", "ignore_robots", "max_pages", "no_sitemap"})
+_COMMAND_NAMES |= {"unbounded", "max_crawl_delay"}
+
+
+def _delay_bound(value: float | None) -> float:
+    return MAX_CRAWL_DELAY if value is None else float(value)
 
 
 class Scope:
@@ -243,7 +251,7 @@ class Crawler:
         self.options = options
         self.index = LinkIndex()
         self.anchors = AnchorStore()
-        self.robots = Robots(options.user_agent)
+        self.robots = Robots(options.user_agent, crawl.max_crawl_delay)
         self._lock = threading.Lock()
         self._depth: dict[str, int] = {}  # URLs with a followable page link -> distance
         self._pages: set[str] = set()  # URLs offered to be read: their record is the read
@@ -260,6 +268,7 @@ class Crawler:
         self._scope = Scope(crawl.follow_hosts)
         self._sitemaps: set[str] = set()
         self._invalid: list[Result] = []
+        self._mails = LinkIndex()  # mailto: and tel: links of the pages
         self._cancelled = threading.Event()
         self.frontier = Frontier(self._is_stopped, self._others)
         self.engine = Engine(self.frontier, options, checker=self._steps)
@@ -353,6 +362,8 @@ class Crawler:
                 url=raw, final_url=url, outcome=R.SKIPPED, detail="disallowed by robots.txt"
             )
             return skipped, None
+        if robots:
+            yield from self.robots.pace(url, context)  # the host's Crawl-delay, bounded
         if page:
             with self._lock:
                 budget = self.crawl.max_pages is None or self._pages_read < self.crawl.max_pages
@@ -393,6 +404,9 @@ class Crawler:
             kinds = self.crawl.kinds
             for link in page.links.links:
                 if kinds is not None and not kinds.wants(link):
+                    continue
+                if is_mail_or_phone(link.href):
+                    self._mails.add(link.href.strip(), final, None, link.via)
                     continue
                 found = resolve_url(page.base, link.href)
                 if found is None:
@@ -488,6 +502,9 @@ class Crawler:
                 yield from missing_fragments(
                     record, self.index.fragments(record.url), self.anchors.get(record.url)
                 )
+        mail = MailChecker(self.crawl.check_mail, self.crawl.dns_server, self.options.timeout)
+        for href in self._mails.urls():
+            yield mail.check(href, self._mails.sources(href), self._mails.via(href))
 
 
 def crawl_site(

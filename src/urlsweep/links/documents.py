@@ -14,7 +14,7 @@ import queue
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
@@ -24,8 +24,16 @@ from urlsweep.links.confine import Root
 from urlsweep.links.doctypes import doc_kind, expand
 from urlsweep.links.extract import PageLinks, parse_document
 from urlsweep.links.extract.kinds import KindFilter
-from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
+from urlsweep.links.graph import (
+    AnchorStore,
+    LinkIndex,
+    missing_fragments,
+    url_key,
+    with_sources,
+)
+from urlsweep.links.mail import MailChecker, is_mail_or_phone
 from urlsweep.links.pages import check_with_anchors
+from urlsweep.links.remap import Remap
 from urlsweep.links.resolve import Base, document_base, resolve
 from urlsweep.options import Options
 from urlsweep.probe import steps as probe
@@ -47,6 +55,17 @@ class DocOptions:
     kind: str | None = None  # "html" or "markdown" for every document, whatever its name
     allow_outside_root: bool = False  # follow local links out of the root (links/confine.py)
     kinds: KindFilter | None = None  # --include-kind/--exclude-kind
+    index_files: tuple[str, ...] = ()  # a directory's index pages; () means INDEX_FILES
+    check_mail: bool = False  # look up the domains of mailto: addresses (MX, else A)
+    dns_server: tuple[str, int] | None = None  # for --check-mail; None: /etc/resolv.conf
+    dump: bool = False  # list the links, check nothing (--dump)
+    remap: Remap | None = None  # --remap rules, applied to network links
+
+
+def _dumped(record: Result) -> Result:
+    return dataclasses.replace(
+        record, ok=False, outcome=R.SKIPPED, error=None, detail="not checked (--dump)"
+    )
 
 
 def _display(path: str) -> str:
@@ -81,11 +100,24 @@ def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -
     return parse_document(data, kind, bare_urls=bare_urls)
 
 
+# What a link to a directory shows, as web servers and site generators serve it: the first
+# of these that exists is the page a `dir/#fragment` link points into.
+INDEX_FILES = ("index.html", "index.htm", "README.md", "index.md")
+
+
 class LocalFiles:
     """Checks links to local files on disk; anchors of linked documents parsed once, cached."""
 
-    def __init__(self, anchors: AnchorStore) -> None:
+    def __init__(self, anchors: AnchorStore, index_files: tuple[str, ...] = INDEX_FILES) -> None:
         self.anchors = anchors
+        self.index_files = index_files
+
+    def index_page(self, directory: str) -> str | None:
+        for name in self.index_files:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                return candidate
+        return None
 
     def _anchors_of(self, path: str) -> frozenset[str] | None:
         known = self.anchors.get(path)
@@ -117,7 +149,24 @@ class LocalFiles:
         record = Result(url=shown, ok=True, outcome=R.OK, sources=sources)
         if not check_fragments:
             return [record]
+        if os.path.isdir(path):
+            index = self.index_page(path)
+            if index is None:
+                return [record, *self._no_index(record, fragments)]
+            return [record, *missing_fragments(record, fragments, self._anchors_of(index))]
         return [record, *missing_fragments(record, fragments, self._anchors_of(path))]
+
+    def _no_index(self, record: Result, fragments: dict[str, tuple[str, ...]]) -> list[Result]:
+        """A `dir/#fragment` link to a directory with no index page: nothing holds the anchor."""
+        names = ", ".join(self.index_files)
+        return [
+            dataclasses.replace(
+                found,
+                detail=f"a directory without an index page ({names}) for "
+                f"#{unquote(found.url[len(record.url) + 1 :])}",
+            )
+            for found in missing_fragments(record, fragments, frozenset())
+        ]
 
 
 class DocumentRun:
@@ -141,6 +190,7 @@ class DocumentRun:
         self.anchors = AnchorStore()
         self._local: queue.SimpleQueue[Result] = queue.SimpleQueue()
         checker = self._check if doc.check_fragments and not doc.offline else None
+        self.engine_options = options
         self.engine = Engine(self._targets(list(paths), more), options, checker=checker)
         self.stats = self.engine.stats
         self.root = None if doc.allow_outside_root else Root.of(doc.root_dir, paths)
@@ -171,6 +221,7 @@ class DocumentRun:
         skipped_at = LinkIndex()
         invalid: dict[str, str] = {}  # hrefs that cannot be parsed -> why
         invalid_at = LinkIndex()
+        mails = LinkIndex()  # mailto: and tel: links
         workers = min(8, os.cpu_count() or 1)
         with ThreadPoolExecutor(workers, thread_name_prefix="urlsweep-parse") as pool:
             parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls, self.doc.kind), paths)
@@ -182,11 +233,17 @@ class DocumentRun:
                     if kinds is not None and not kinds.wants(link):
                         continue
                     where = f"{_display(path)}:{link.line}"
+                    if is_mail_or_phone(link.href):
+                        mails.add(link.href.strip(), where, None, link.via)
+                        continue
                     found = resolve(link.href, base)
                     if found is None:
                         continue
                     if found.kind == "url":
-                        self.index.add(found.target, where, found.fragment, link.via)
+                        url = found.target
+                        if self.doc.remap is not None:
+                            url = url_key(self.doc.remap(url)) or self.doc.remap(url)
+                        self.index.add(url, where, found.fragment, link.via)
                     elif found.kind == "file":
                         files.add(found.target, where, found.fragment, link.via)
                     elif found.kind == "invalid":
@@ -195,7 +252,18 @@ class DocumentRun:
                     else:
                         skipped[found.target] = found.detail
                         skipped_at.add(found.target, where, None, link.via)
-        local = LocalFiles(self.anchors)
+        mail = MailChecker(
+            self.doc.check_mail and not (self.doc.offline or self.doc.dump),
+            self.doc.dns_server,
+            self.engine_options.timeout,
+        )
+        for href in mails.urls():
+            record = mail.check(href, mails.sources(href), mails.via(href))
+            self._local.put(_dumped(record) if self.doc.dump else record)
+        if self.doc.dump:
+            yield from self._dump(files, skipped, skipped_at, invalid, invalid_at, more)
+            return
+        local = LocalFiles(self.anchors, self.doc.index_files or INDEX_FILES)
         for path in files.urls():
             if self.root is not None and not self.root.holds(path):
                 self._outside.setdefault(path, []).extend(files.sources(path))
@@ -260,6 +328,40 @@ class DocumentRun:
                 )
             else:
                 yield target
+
+    def _dump(
+        self,
+        files: LinkIndex,
+        skipped: dict[str, str],
+        skipped_at: LinkIndex,
+        invalid: dict[str, str],
+        invalid_at: LinkIndex,
+        more: Iterable[Target],
+    ) -> Iterator[Target]:
+        """--dump: every link as a skipped record with its sources; nothing is checked."""
+        for index in (files, self.index, skipped_at, invalid_at):
+            for url in index.urls():
+                shown = _display(url) if index is files else url
+                why = skipped.get(url) or invalid.get(url) or ""
+                self._local.put(
+                    Result(
+                        url=shown,
+                        outcome=R.SKIPPED,
+                        detail=f"not checked (--dump){'; ' + why if why else ''}",
+                        sources=index.sources(url),
+                        via=index.via(url),
+                    )
+                )
+        for target in more:
+            self._local.put(
+                Result(
+                    url=target.raw,
+                    outcome=R.SKIPPED,
+                    detail="not checked (--dump)",
+                    sources=(target.source,) if target.source else (),
+                )
+            )
+        yield from ()
 
     # -- checks, run by the engine's driver -----------------------------------------------
     def _check(self, work: Work, host: str, context: CheckContext) -> Check:

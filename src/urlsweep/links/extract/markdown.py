@@ -39,6 +39,20 @@ def github_slug(text: str) -> str:
     return "".join(out)
 
 
+# A heading's trailing attribute block: `{#id}` (Pandoc, Python-Markdown attr_list) or
+# `{: #id .cls}` (kramdown); only blocks of #ids, .classes and key=value pairs.
+_ATTR_BLOCK = re.compile(r"\s*\{:?((?:\s*(?:#[^\s{}#.]+|\.[^\s{}]+|[\w-]+=\S+))+)\s*\}\s*$")
+
+
+def heading_attrs(text: str) -> tuple[str, list[str]]:
+    """(heading text without its attribute block, the ids the block declares)."""
+    m = _ATTR_BLOCK.search(text)
+    if m is None:
+        return text, []
+    ids = [word[1:] for word in m.group(1).split() if word.startswith("#")]
+    return text[: m.start()], ids
+
+
 def _strip_bare(url: str) -> str:
     while url and url[-1] in _TRAILING:
         url = url[:-1]
@@ -99,10 +113,15 @@ def parse_markdown(text: str, bare_urls: bool = False) -> PageLinks:
         elif tok.type == "inline":
             plain = _inline(tok, out, bare_urls)
             if heading:
-                slug = github_slug(plain)
-                n = slugs.get(slug, 0)
-                slugs[slug] = n + 1
-                out.anchors.add(slug if n == 0 else f"{slug}-{n}")
+                text, ids = heading_attrs(plain)
+                out.anchors.update(ids)
+                # The slug of the text without the block (MkDocs, Pandoc with the block read as
+                # attributes) and of the whole text (GitHub, which shows the block as text).
+                for variant in dict.fromkeys((text, plain) if ids or text != plain else (plain,)):
+                    slug = github_slug(variant)
+                    n = slugs.get(slug, 0)
+                    slugs[slug] = n + 1
+                    out.anchors.add(slug if n == 0 else f"{slug}-{n}")
         elif tok.type == "html_block":
             _raw_html(tok.content, tok.map[0] if tok.map else 0, out)
     return out
