@@ -104,3 +104,12 @@ def test_a_bad_follow_host_is_a_usage_error(site: tuple[sites.Site, sites.Site])
     )
     assert proc.returncode == 2 and "--follow-host" in proc.stderr
     assert "Traceback" not in proc.stderr and main.log == []
+
+
+def test_check_fragments_in_a_crawl(site: tuple[sites.Site, sites.Site]) -> None:
+    main, _ = site
+    by_url = crawl(main.base + "/", "--check-fragments", "--no-sitemap")
+    assert by_url[f"{main.base}/a.html#nope"]["error"] == "missing_fragment"
+    assert f"{main.base}/a.html#section" not in by_url  # the page has that id
+    plain = crawl(main.base + "/", "--no-sitemap")
+    assert not any("#" in url for url in plain)
