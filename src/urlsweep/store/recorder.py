@@ -27,6 +27,7 @@ BATCH_SECONDS: Final = 0.05  # the most results a SIGKILL can lose, besides the 
 _ABORT_WAIT: Final = 5.0
 _NOW: Final = (0.0, None)  # not noted: checked just now
 _BACKLOG: Final = 16  # batches handed over and not yet committed, at most
+_COMMIT_MAX: Final = 20 * BATCH_ROWS  # results in one commit when the writer is behind
 
 
 class Recorder:
@@ -129,6 +130,7 @@ class Writer(threading.Thread):
             self._drain()
             return
         try:
+            db.execute("PRAGMA cache_size=-8000")  # 8 MB: a run's current rows stay cached
             profile = profile_id(db, self._run.profile)
             beat = time.monotonic()
             while True:
@@ -138,7 +140,10 @@ class Writer(threading.Thread):
                     items = []
                 if items is None:
                     return
+                done = self._more(items)  # behind: what waits goes in the same commit
                 write_batch(db, self._run.id, profile, items)
+                if done:
+                    return
                 if time.monotonic() - beat >= self._every:
                     beat = time.monotonic()
                     with contextlib.suppress(Exception):  # busy: the next beat will do
@@ -148,6 +153,18 @@ class Writer(threading.Thread):
             self._drain()
         finally:
             db.close()
+
+    def _more(self, items: list[Item]) -> bool:
+        """Add the batches already waiting to `items` (up to _COMMIT_MAX); True at the end."""
+        while len(items) < _COMMIT_MAX:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if more is None:
+                return True
+            items.extend(more)
+        return False
 
     def _heartbeat(self, db: sqlite3.Connection) -> None:
         db.execute(

@@ -9,6 +9,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from urlsweep.result import SKIPPED, Result
@@ -193,6 +194,10 @@ def write_batch(
             )
         if new:
             db.executemany(_INSERT_RESULT, new)
+        # In key order: neighbouring rows share pages, so a commit writes fewer of them.
+        upserts.sort(key=itemgetter(1))
+        touches.sort(key=itemgetter(-1))
+        seen.sort(key=itemgetter(1))
         if upserts:
             db.executemany(_UPSERT_CURRENT, upserts)
         if touches:
