@@ -171,6 +171,14 @@ def main(argv: list[str]) -> int:
         f"{os.cpu_count()} CPUs; load average {start_load[0]:.2f} at the start, "
         f"{end_load[0]:.2f} at the end. HEAD {head()}.",
         "",
+    ]
+    if max(start_load[0], end_load[0]) > 1.0:
+        md += [
+            "**The machine was busy with other work**: single runs vary widely; read the "
+            "medians, the CPU seconds and the ratio of runs made side by side.",
+            "",
+        ]
+    md += [
         f"| run (median of {args.repeats}) | wall s | CPU s | records | ok | vs default local |",
         "|---|---|---|---|---|---|",
     ]
