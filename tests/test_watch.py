@@ -358,3 +358,31 @@ def test_uptime_over_day_and_week_survives_a_restart(tmp_path: Path) -> None:
         ((key, state, planned, blob),) = list(WatchState(store, "w").load())
     assert (key, state.settled, planned) == (7, "ok", now)
     assert Uptime(blob).ratio(24, now) == 0.75
+
+
+def test_an_input_gone_for_a_round_is_logged_and_the_watch_goes_on(
+    tmp_path: Path, http_server: TestHTTPServer
+) -> None:
+    from urlsweep.options import Options
+    from urlsweep.summary import Summary
+    from urlsweep.watch.runner import WatchConfig, Watcher
+
+    listing = tmp_path / "urls.txt"
+    listing.write_text(http_server.url("/ok") + "\n")
+    errors: list[str] = []
+
+    def after(n: int, summary: Summary, seconds: float, lag: float) -> None:
+        if n == 1:
+            listing.unlink()  # gone for round 2
+
+    def error(message: str) -> None:
+        errors.append(message)
+        listing.write_text(http_server.url("/ok") + "\n")  # back for round 3
+
+    w = Watcher(
+        [str(listing)], Options(), WatchConfig(every=0.05, rounds=3), on_round=after,
+        on_error=error,
+    )  # fmt: skip
+    w.run()
+    assert len(errors) == 1 and errors[0].startswith("round 2: ") and "urls.txt" in errors[0]
+    assert len([q for q in http_server.requests if q.path == "/ok"]) == 2  # rounds 1 and 3

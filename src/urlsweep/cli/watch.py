@@ -312,6 +312,7 @@ def _watch(hosts_meta: str, **params: Any) -> None:
                 sinks=sinks,
                 delivery=delivery,
                 on_round=on_round,
+                on_error=lambda message: log(f"error: {message}; trying again next round"),
             )
         except OptionError as exc:
             fail(str(exc))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from urlsweep.inputs import Target
+from urlsweep.inputs import InputError, Target
 from urlsweep.options import OptionError, Options
 from urlsweep.summary import Summary
 from urlsweep.watch.board import Board
@@ -109,6 +109,7 @@ class Watcher:
         sinks: Sequence[Sink] = (),
         delivery: Delivery | None = None,
         on_round: Callable[[int, Summary, float, float], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.inputs = list(inputs)
         self.options = options
@@ -118,6 +119,7 @@ class Watcher:
         self.sinks = list(sinks)
         self.delivery = delivery
         self.on_round = on_round
+        self.on_error = on_error
         self.tracker = Tracker(config.fail_after)
         self.schedule = Schedule(config.every, config.rules)
         self.board = Board(self.schedule.tick)
@@ -181,7 +183,15 @@ class Watcher:
                 if wait > 0 and self._stop.wait(wait):
                     break
                 self._round += 1
-                self._one_round(self._round, planned)
+                try:
+                    self._one_round(self._round, planned)
+                except InputError as exc:
+                    # A list being rewritten, a file moved away for a moment: a watch that
+                    # runs for weeks says so and tries again next round (without on_error,
+                    # the caller decides).
+                    if self.on_error is None:
+                        raise
+                    self.on_error(f"round {self._round}: {exc}")
                 not_before = time.time() + gap
                 done += 1
                 if self.config.rounds is not None and done >= self.config.rounds:
