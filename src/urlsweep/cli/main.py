@@ -194,7 +194,7 @@ def main() -> None:
     type=click.IntRange(1, 1_000_000),
     default=500,
     show_default=True,
-    help="With --dask: URLs per task (each task checks them with up to --workers in flight).",
+    help="With --dask: URLs per host in one task (a task takes several hosts).",
 )
 @click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
 @click.option(
