@@ -57,6 +57,7 @@ FIELDS: Final = (
     "method",
     "elapsed_ms",
     "attempts",
+    "attempt_ms",
     "ip",
     "sources",
     "via",
@@ -79,7 +80,9 @@ class Result:
     """What urlsweep learned about one URL.
 
     `url` is exactly what the input said, so people can find the line they wrote;
-    `final_url` is where the redirects (all recorded in `redirects`) ended.
+    `final_url` is where the redirects (all recorded in `redirects`) ended. `elapsed_ms` is
+    the whole check, from its first request to its answer (waits between retries included);
+    `attempt_ms` holds each attempt's own time.
     """
 
     url: str
@@ -97,6 +100,7 @@ class Result:
     sources: tuple[str, ...] = field(default=())
     # where in the documents the link was found: `element[attribute]`, each once ("a[href]")
     via: tuple[str, ...] = field(default=())
+    attempt_ms: tuple[float, ...] = ()
 
     @property
     def category(self) -> str:
@@ -122,6 +126,7 @@ class Result:
             "method": self.method,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "attempts": self.attempts,
+            "attempt_ms": [round(ms, 1) for ms in self.attempt_ms],
             "ip": self.ip,
             "sources": list(self.sources),
             "via": list(self.via),
@@ -145,4 +150,5 @@ class Result:
             ip=d.get("ip"),
             sources=tuple(d.get("sources") or ()),
             via=tuple(d.get("via") or ()),
+            attempt_ms=tuple(float(ms) for ms in d.get("attempt_ms") or ()),
         )

@@ -44,3 +44,15 @@ def limit_option(what: str) -> Callable[[F], F]:
         show_default=True,
         help=f"Show at most this many {what}, newest first.",
     )
+
+
+def markdown_limit_option(f: F) -> F:
+    return click.option(
+        "--markdown-limit",
+        metavar="CHARS",
+        type=click.IntRange(0, None),
+        default=65_536,
+        show_default=True,
+        help="Markdown: stay under this many characters (GitHub's comment limit), broken "
+        "results first, then 'N more results'; 0 lifts the limit.",
+    )(f)

@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from urlsweep._version import __version__
-from urlsweep.cli.common import fail, warn
-from urlsweep.cli.common_options import format_option, output_option
+from urlsweep.cli.common import check_output, fail, setup_logging, warn
+from urlsweep.cli.common_options import format_option, markdown_limit_option, output_option
 from urlsweep.cli.interrupts import Interrupts
 from urlsweep.cli.link_options import link_options
 from urlsweep.cli.polite import config_options, fail_on_option, politeness_options, take_politeness
@@ -84,19 +84,6 @@ def _processes(ctx: click.Context, param: click.Parameter, value: str) -> int | 
     return n
 
 
-def setup_logging(verbose: int) -> None:
-    if verbose <= 0:
-        return
-    import logging  # here: 9 ms of start-up that only -v needs (before workers are spawned)
-
-    logging.basicConfig(
-        level=logging.DEBUG if verbose > 1 else logging.INFO,
-        format="%(asctime)s %(threadName)-20s %(levelname)-5s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("urlsweep").setLevel(logging.DEBUG)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="urlsweep")
 def main() -> None:
@@ -159,6 +146,7 @@ def main() -> None:
 )
 @format_option()
 @output_option("results")
+@markdown_limit_option
 @store_options
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option(
@@ -198,7 +186,10 @@ def main() -> None:
 )
 @click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
 @click.option(
-    "-v", "--verbose", count=True, help="Log each check with its thread name (-vv: more)."
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log each check with its thread name (-vv: every request; -vvv: libraries too).",
 )
 @click.option(
     "-q",
@@ -306,7 +297,8 @@ def check(
     (see docs/politeness.md); flags given here win.
 
     Exit status: 0 no URL broken, 1 some URL broken (or an outcome given to --fail-on),
-    2 usage error or unreadable input, 130 interrupted.
+    2 usage or I/O error (an unreadable input, an output that cannot be written),
+    130 interrupted.
     """
     from urlsweep import inputs as inp
 
@@ -337,6 +329,8 @@ def check(
             options = dataclasses.replace(options, exclude=(*options.exclude, *ignored))
     except (inp.InputError, OptionError) as exc:
         fail(str(exc))
+    markdown_limit = int(crawl.pop("markdown_limit", 65_536))
+    check_output(output, inputs, StoreArgs.current().store_path)
     show_progress = not (no_progress or quiet) and sys.stderr.isatty()
     from urlsweep.engine.source import SourceError
     from urlsweep.plan import LinkArgs, plan_run
@@ -387,6 +381,7 @@ def check(
             fail_on=fail_on,
             recorder=stored.recorder,
             interrupts=interrupts,
+            markdown_limit=markdown_limit,
         )
     sys.exit(interrupts.exit_code(code))
 
@@ -416,7 +411,7 @@ def _crawl(**kwargs: Any) -> None:
     Results come when the crawl ends, each with every page that links to it.
 
     Exit status: 0 no link broken, 1 some link broken (or an outcome given to --fail-on),
-    2 usage error, 130 interrupted.
+    2 usage or I/O error, 130 interrupted.
     """
     kwargs["inputs"] = kwargs.pop("start_urls")
     if not kwargs["inputs"]:

@@ -54,7 +54,7 @@ class ProgressBar:
                 console=Console(stderr=True),
                 transient=True,
                 redirect_stdout=sys.stdout.isatty(),
-                redirect_stderr=False,
+                redirect_stderr=True,  # log lines and warnings go above the bar too
             )
             self._task = self._progress.add_task("check", total=total, rate=0.0, ok=0, in_flight=0)
             self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)

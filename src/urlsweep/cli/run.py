@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from urlsweep.cli.common import EXIT_NOT_OK, EXIT_OK, EXIT_USAGE, fail, open_output
+from urlsweep.cli.common import (
+    EXIT_NOT_OK,
+    EXIT_OK,
+    EXIT_USAGE,
+    OutputError,
+    fail,
+    open_output,
+    quiet_stdout,
+    write_error,
+)
 from urlsweep.cli.interrupts import EXIT_INTERRUPTED, Interrupts
 from urlsweep.options import OptionError, Options
+from urlsweep.reports.visible import visible
 
 if TYPE_CHECKING:
     from urlsweep.engine.source import ResultSource
     from urlsweep.inputs import Target
+    from urlsweep.result import Result
     from urlsweep.store.recorder import Recorder
 
 
@@ -53,6 +62,7 @@ def run_check(
     fail_on: Iterable[str] = (),
     recorder: Recorder | None = None,
     interrupts: Interrupts,
+    markdown_limit: int | None = None,
 ) -> int:
     """Drive one run to its end and return the exit code. Shared by every checking command.
 
@@ -61,11 +71,16 @@ def run_check(
     code 1; so does any outcome in `fail_on` (e.g. unverifiable). `recorder` keeps every
     result in the store before it is written out. `interrupts` holds the command's
     Ctrl-C handling: a first signal cancels `engine`, a second leaves at once.
+
+    The output is opened (a file truncated) only when there is something to write: an input
+    that turns out unreadable before any result leaves an existing file as it was. An output
+    that cannot be written (a full disk) stops the run with one line and exit 2; the results
+    received so far stay in the store. A reader that went away (`| head`) ends it quietly.
     """
     from urlsweep.cli.progress import ProgressBar
     from urlsweep.engine.source import SourceError
     from urlsweep.inputs import InputError
-    from urlsweep.reports import make_sink
+    from urlsweep.reports import Sink, make_sink
     from urlsweep.summary import Summary
 
     summary = Summary()
@@ -73,39 +88,72 @@ def run_check(
     # before: the first requests (and worker processes' own imports) go first, and the wait
     # for the next answers hides it. A text output or a progress bar has it loaded already.
     printer = threading.Thread(target=_load_printer, name="urlsweep-preload", daemon=True)
+    kwargs: dict[str, object] = {"only_failures": quiet, "group": group} if fmt == "text" else {}
+    if fmt == "markdown" and markdown_limit is not None:
+        kwargs["limit"] = markdown_limit
+    sinks: list[Sink] = []
 
-    with open_output(output) as stream:
-        kwargs: dict[str, object] = (
-            {"only_failures": quiet, "group": group} if fmt == "text" else {}
-        )
-        sink = make_sink(fmt, stream, **kwargs)
+    with contextlib.ExitStack() as out:
+
+        def sink() -> Sink:
+            if not sinks:
+                sinks.append(make_sink(fmt, out.enter_context(open_output(output)), **kwargs))
+            return sinks[0]
+
+        def write(result: Result) -> None:
+            try:
+                sink().write(result)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise write_error(output, exc) from exc
+
+        def close() -> None:
+            try:
+                if input_error is None or sinks:
+                    sink().close(summary)
+                out.close()  # the file closed (and its last bytes written) here
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise write_error(output, exc) from exc
+
+        def flush() -> None:
+            if sinks:
+                sinks[0].flush()
 
         input_error: str | None = None
+        output_error: str | None = None
         complete = False
-        with interrupts.receiving(engine.cancel, sink.flush, *last_words(recorder)):
+        with interrupts.receiving(engine.cancel, flush, *last_words(recorder)):
             try:
-                with ProgressBar(engine.stats, total, progress) as bar:
-                    try:
-                        for result in engine:
-                            if printer.ident is None:
-                                printer.start()
-                            summary.add(result)
-                            if recorder is not None:
-                                recorder.write(result)
-                            sink.write(result)
-                            bar.received += 1
-                        complete = not interrupts.interrupted
-                    except (InputError, SourceError) as exc:
-                        input_error = str(exc)
-                summary.finish(
-                    interrupted=interrupts.interrupted, duplicates=engine.stats.duplicates
-                )
-                sink.close(summary)
-            except BrokenPipeError:
-                # The reader went away (`| head`): stop quietly, as Unix tools do.
-                with contextlib.suppress(OSError):
-                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-                return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+                try:
+                    with ProgressBar(engine.stats, total, progress) as bar:
+                        try:
+                            for result in engine:
+                                if printer.ident is None:
+                                    printer.start()
+                                summary.add(result)
+                                if recorder is not None:
+                                    recorder.write(result)
+                                write(result)
+                                bar.received += 1
+                            complete = not interrupts.interrupted
+                        except (InputError, SourceError) as exc:
+                            input_error = str(exc)
+                    summary.finish(
+                        interrupted=interrupts.interrupted, duplicates=engine.stats.duplicates
+                    )
+                    close()
+                except BrokenPipeError:
+                    # The reader went away (`| head`): stop quietly, as Unix tools do.
+                    engine.cancel()
+                    quiet_stdout()
+                    return EXIT_NOT_OK if summary.failures(fail_on) else EXIT_OK
+            except OutputError as exc:
+                engine.cancel()
+                complete = False
+                output_error = str(exc)
             finally:
                 if recorder is not None:
                     recorder.close(summary, complete)
@@ -114,13 +162,21 @@ def run_check(
         printer.join()
     from rich.console import Console
 
-    from urlsweep.reports.text import summary_table
+    from urlsweep.reports.text import TextSink, summary_table
 
     err = Console(stderr=True)
+    if output_error is not None:
+        err.print(f"urlsweep: error: {output_error}", markup=False, highlight=False)
+        return EXIT_USAGE
     if not quiet:
         err.print(summary_table(summary))
+        if sinks and isinstance(sinks[0], TextSink):
+            try:
+                sinks[0].recap()
+            except BrokenPipeError:
+                quiet_stdout()
     if input_error is not None:
-        err.print(f"urlsweep: error: {input_error}", markup=False, highlight=False)
+        err.print(f"urlsweep: error: {visible(input_error)}", markup=False, highlight=False)
         return EXIT_USAGE
     if interrupts.interrupted:
         return EXIT_INTERRUPTED

@@ -179,6 +179,11 @@ class StoreArgs:
         return CachePolicy(self.cache_max_age, self.cache_exclude or ResultFilter.parse(""))
 
     @property
+    def store_path(self) -> str | None:
+        """The store this run writes, if any (an output must not overwrite it)."""
+        return (self.path or _default_path()) if self.enabled else None
+
+    @property
     def needs_store(self) -> str | None:
         """The option that cannot work without a store, if one was given."""
         if self.resume:

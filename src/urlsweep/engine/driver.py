@@ -103,7 +103,7 @@ class Driver:
         self._started = 0  # stats deltas, added once per turn
         self._ended = 0
         self._ok = 0
-        self._debug = log.isEnabledFor(logging.DEBUG)
+        self._info = log.isEnabledFor(logging.INFO)  # -v: a line per check
 
     def run(self) -> None:
         try:
@@ -341,8 +341,8 @@ class Driver:
         self._ended += 1
         held, f.held = f.held, None
         final = self._settle(f.job, result, f.last, held)
-        if self._debug:
-            log.debug(
+        if self._info:
+            log.info(
                 "%s %s -> %s %s in %.0f ms",
                 result.method or "-",
                 f.job.item.url,

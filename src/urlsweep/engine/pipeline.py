@@ -242,11 +242,23 @@ class Engine(RunsOnce):
         opts = self.options
         retry_after = retry_after_of(last) if retry.retryable(result) else None
         job.attempts += 1
+        now = time.monotonic()
+        if job.attempts == 1:
+            job.started = now - result.elapsed_ms / 1000.0
+        else:  # the record of a retried URL: the whole check's time, and each attempt's
+            times = job.attempt_ms or []
+            times.append(result.elapsed_ms)
+            job.attempt_ms = times
+            result = dataclasses.replace(
+                result,
+                attempts=job.attempts,
+                elapsed_ms=round((now - job.started) * 1000.0, 1),
+                attempt_ms=tuple(times),
+            )
         if result.attempts != job.attempts:  # a checker's record says 1: it cannot know
             result = dataclasses.replace(result, attempts=job.attempts)
         final = job.deferred or self._cancel.is_set()
         retrying = not final and retry.retryable(result) and job.attempts <= opts.retries
-        now = time.monotonic()
         wait = 0.0
         if retrying:
             told = retry.retry_after(result, retry_after)
@@ -255,11 +267,13 @@ class Engine(RunsOnce):
                 self._sched.pause(host_key(result.final_url or job.item.url), now + wait)
         # The slot goes back with the job's next step, in one go: the deferred pass starts
         # only once every slot is free.
+        if job.attempt_ms is None and (retrying or (not final and retry.rate_limited(result))):
+            job.attempt_ms = [result.elapsed_ms]  # the first of several attempts
         if retrying:
             job.last = result
             self._sched.retry(job, now + wait, release=held)
             self.stats.add(retried=1)
-            log.debug("retry %s in %.2f s: %s", job.item.url, wait, result.category)
+            log.info("retry %s in %.2f s: %s", job.item.url, wait, result.category)
             return None
         if not final and opts.retries and retry.rate_limited(result):
             job.last = result

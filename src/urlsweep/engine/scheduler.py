@@ -39,6 +39,8 @@ class Job(Generic[T]):
     attempts: int = 0
     last: Result | None = None  # the latest answer, delivered if the run stops before a retry
     deferred: bool = False  # in the final slow pass: one more attempt, then it is reported
+    started: float = 0.0  # when its first attempt began (monotonic), once it has one
+    attempt_ms: list[float] | None = None  # each attempt's time, kept once it is retried
 
 
 class _Host(Generic[T]):

@@ -10,6 +10,7 @@ set by the user go only to a host the user named, never across a redirect to ano
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Generator
 from typing import Final, TypeVar
@@ -22,6 +23,8 @@ from urlsweep.probe.transport import Request as Request
 from urlsweep.probe.transport import Response, Transport
 from urlsweep.result import Hop, Result
 from urlsweep.urls import InvalidURL, host_key, normalise, request_url, reserved_key
+
+log = logging.getLogger("urlsweep")
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # "Too many requests": asking again at once with GET would be rude; it is retried later.
@@ -56,6 +59,29 @@ def drive(transport: Transport, gen: Generator[Request, Response, T]) -> T:
             req = gen.send(transport.send(req))
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+def log_request(method: str, url: str, resp: Response) -> None:
+    answer = resp.error if resp.error is not None else str(resp.status)
+    extra = []
+    if resp.detail:
+        extra.append(resp.detail)
+    location = resp.header("location") if resp.status in REDIRECT_STATUSES else None
+    if location:
+        extra.append(f"location {location}")
+    for name in ("content-type", "content-length", "server", "retry-after"):
+        value = resp.header(name) if resp.error is None else None
+        if value:
+            extra.append(f"{name} {value}")
+    log.debug(
+        "  %s %s -> %s from %s in %.0f ms%s",
+        method,
+        url,
+        answer,
+        resp.ip or "-",
+        resp.elapsed * 1000.0,
+        "".join(f"; {e}" for e in extra),
+    )
 
 
 def _fallback_to_get(resp: Response) -> bool:
@@ -132,15 +158,17 @@ def steps(
     method: str | None = None
 
     def done(**fields: object) -> tuple[Result, Response | None]:
+        elapsed = round((time.monotonic() - started) * 1000.0, 1)
         record = Result(
             url=raw,
             final_url=current,
             redirects=tuple(hops),
             method=method,
-            elapsed_ms=round((time.monotonic() - started) * 1000.0, 1),
+            elapsed_ms=elapsed,
             attempts=1,
             ip=resp.ip if resp is not None else None,
             sources=sources,
+            attempt_ms=(elapsed,),
             **fields,  # type: ignore[arg-type]
         )
         return record, resp
@@ -156,6 +184,8 @@ def steps(
         if auth is not None:
             headers.append(f"Authorization: {auth}")
         resp, method = yield from _fetch(current, options, max_body, headers, credentials, key)
+        if log.isEnabledFor(logging.DEBUG):  # -vv: every request of every check
+            log_request(method, current, resp)
         if resp.error is not None:
             if resp.error == R.BLOCKED:
                 return done(error=R.BLOCKED, outcome=R.SKIPPED, detail=resp.detail)

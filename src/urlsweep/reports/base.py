@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TextIO
 
-from urlsweep.result import Result
+from urlsweep.result import BROKEN, UNVERIFIABLE, Result
 from urlsweep.summary import Summary
 
 FLUSH_INTERVAL = 0.2  # seconds: streamed output is at most this stale, without a syscall per URL
@@ -44,15 +44,44 @@ class Sink:
             self.flush()
 
 
+def rank(result: Result) -> int:
+    """Where a whole-written report lists a result: broken first, then unverifiable, then
+    the rest, each in arrival order."""
+    return _RANK.get(result.outcome, 2)
+
+
+_RANK = {BROKEN: 0, UNVERIFIABLE: 1}
+
+
 class SpooledSink(Sink):
     """For documents whose head needs the totals: rows are spooled (to disk past 8 MiB),
-    then written after the head once the run is over."""
+    then written after the head once the run is over, broken ones first (see `rank`)."""
 
     def __init__(self, stream: TextIO, changes: Mapping[str, str] | None = None) -> None:
         super().__init__(stream, changes)
-        self.body: TextIO = tempfile.SpooledTemporaryFile(  # type: ignore[assignment]  # noqa: SIM115
-            max_size=8 << 20, mode="w+", encoding="utf-8", newline=""
-        )
+        self._spools: list[TextIO | None] = [None, None, None]
+
+    def _spool(self, i: int) -> TextIO:
+        spool = self._spools[i]
+        if spool is None:
+            spool = tempfile.SpooledTemporaryFile(  # type: ignore[assignment]  # noqa: SIM115
+                max_size=8 << 20, mode="w+", encoding="utf-8", newline=""
+            )
+            self._spools[i] = spool
+        assert spool is not None
+        return spool
+
+    def spool(self, result: Result, text: str) -> None:
+        """Keep `text`, the rows of `result`, for its place in the report."""
+        self._spool(rank(result)).write(text)
+
+    def spooled(self) -> Iterator[TextIO]:
+        """The spools in report order, each rewound; closed when the iteration ends."""
+        for spool in self._spools:
+            if spool is not None:
+                spool.seek(0)
+                yield spool
+                spool.close()
 
     def head(self, summary: Summary) -> str:
         return ""
@@ -62,8 +91,7 @@ class SpooledSink(Sink):
 
     def close(self, summary: Summary) -> None:
         self.stream.write(self.head(summary))
-        self.body.seek(0)
-        shutil.copyfileobj(self.body, self.stream)
-        self.body.close()
+        for spool in self.spooled():
+            shutil.copyfileobj(spool, self.stream)
         self.stream.write(self.tail(summary))
         self.flush()

@@ -1,4 +1,5 @@
-"""CSV with one column per record field, safe to open in a spreadsheet."""
+"""CSV with one column per record field, safe to open in a spreadsheet (no formulas) and
+to print (control characters written out, see visible.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from urlsweep.reports.base import Sink
+from urlsweep.reports.visible import visible
 from urlsweep.result import FIELDS, Result
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -15,7 +17,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(cell: str) -> str:
     """Prefix a quote so spreadsheets show, not evaluate, cells like ``=HYPERLINK(...)``."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    cell = "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return visible(cell)
 
 
 def row(result: Result) -> list[str]:
@@ -23,6 +26,7 @@ def row(result: Result) -> list[str]:
     d["redirects"] = json.dumps(d["redirects"], ensure_ascii=False) if d["redirects"] else ""
     d["sources"] = " ".join(d["sources"])
     d["via"] = " ".join(d["via"])
+    d["attempt_ms"] = " ".join(f"{ms:g}" for ms in d["attempt_ms"])
     cells = []
     for name in FIELDS:
         value = d[name]

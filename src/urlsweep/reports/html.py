@@ -16,7 +16,8 @@ from html import escape
 from typing import Final, TextIO
 
 from urlsweep.reports.base import SpooledSink
-from urlsweep.reports.text import CHANGE_LABELS, status_text
+from urlsweep.reports.text import CHANGE_LABELS, attempts_note, status_text
+from urlsweep.reports.visible import visible
 from urlsweep.result import OUTCOMES, Result
 from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
@@ -31,8 +32,12 @@ COLORS: Final = {
 BINS: Final = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
+SOURCES_SHOWN: Final = 3  # sources listed in a row; the rest behind "N more"
+
+
 def e(s: object) -> str:
-    return escape(str(s), quote=True)
+    """Escaped for HTML, with control characters written out (visible.py)."""
+    return escape(visible(str(s)), quote=True)
 
 
 def bin_label(i: int) -> str:
@@ -118,6 +123,16 @@ def latency_chart(counts: list[int]) -> str:
         "milliseconds (bar height: square root of count)</text></svg>"
     )
     return "".join(parts)
+
+
+def sources_cell(sources: tuple[str, ...]) -> str:
+    """The first few sources, and the others behind a "N more" that expands."""
+    shown = " ".join(e(s) for s in sources[:SOURCES_SHOWN])
+    rest = sources[SOURCES_SHOWN:]
+    if not rest:
+        return shown
+    more = " ".join(e(s) for s in rest)
+    return f'{shown}<details class="more"><summary>{len(rest)} more</summary>{more}</details>'
 
 
 def redirect_chain(result: Result) -> str:
@@ -272,17 +287,22 @@ class HtmlSink(SpooledSink):
         chg = f' <span class="chg {e(change)}">{e(CHANGE_LABELS[change])}</span>' if change else ""
         status = result.status if result.status is not None else ""
         via = f' <span class="via">{e(" ".join(result.via))}</span>' if result.via else ""
-        self.body.write(
+        attempts = attempts_note(result)
+        title = f' title="{e(attempts)}"' if attempts else ""
+        detail = "; ".join(d for d in (result.detail, attempts) if d)
+        self.spool(
+            result,
             f'<tr data-outcome="{e(outcome)}"{chg_attr}>'
             f'<td data-v="{e(outcome)}"><span class="badge {e(outcome)}">{e(outcome)}</span>'
             f"{chg}</td>"
             f'<td class="num" data-v="{status}">{e(status_text(result))}</td>'
             f"<td>{e(result.method or '')}</td>"
-            f'<td class="num" data-v="{result.elapsed_ms:.1f}">{result.elapsed_ms:.0f}</td>'
+            f'<td class="num" data-v="{result.elapsed_ms:.1f}"{title}>'
+            f"{result.elapsed_ms:.0f}</td>"
             f'<td class="url">{link(result.url)}</td>'
             f'<td data-v="{len(result.redirects)}">{redirect_chain(result)}</td>'
-            f'<td class="detail">{e(result.detail)}</td>'
-            f'<td class="src">{e(" ".join(result.sources))}{via}</td></tr>\n'
+            f'<td class="detail">{e(detail)}</td>'
+            f'<td class="src">{sources_cell(result.sources)}{via}</td></tr>\n',
         )
 
     def _cards(self, summary: Summary) -> str:

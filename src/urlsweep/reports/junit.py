@@ -12,19 +12,25 @@ from xml.sax.saxutils import escape, quoteattr
 
 from urlsweep.reports.base import SpooledSink
 from urlsweep.reports.text import CHANGE_LABELS, describe, status_text
+from urlsweep.reports.visible import visible
 from urlsweep.result import BROKEN, SKIPPED, TOLERATED, UNVERIFIABLE, Result
 from urlsweep.summary import Summary
 
-# Characters XML 1.0 cannot carry at all, even escaped.
+# Characters XML 1.0 cannot carry at all, even escaped (controls are written out before).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def _xml(s: str) -> str:
+    return _NOT_XML.sub("\ufffd", visible(s))
+
+
 def text(s: str) -> str:
-    return escape(_NOT_XML.sub("\ufffd", s))
+    """Element text; a body of several lines keeps its line breaks (each line made inert)."""
+    return escape("\n".join(_xml(line) for line in s.split("\n")))
 
 
 def attr(s: str) -> str:
-    return quoteattr(_NOT_XML.sub("\ufffd", s))
+    return quoteattr(_xml(s))
 
 
 def classname(result: Result) -> str:
@@ -37,16 +43,19 @@ def classname(result: Result) -> str:
 
 
 class JunitSink(SpooledSink):
+    """Test names are the URLs as written, so a CI's history of a test follows one URL; a
+    change against the previous run goes into the failure message. Broken ones come first."""
+
     def write(self, result: Result) -> None:
         seconds = f"{result.elapsed_ms / 1000:.3f}"
-        name = result.url
         change = self.change(result)
-        if change is not None:
-            name += f" [{CHANGE_LABELS[change]}]"
-        self.body.write(
-            f'    <testcase classname={attr(classname(result))} name={attr(name)} time="{seconds}"'
-        )
+        rows = [
+            f"    <testcase classname={attr(classname(result))} name={attr(result.url)}"
+            f' time="{seconds}"'
+        ]
         message = f"{status_text(result)}: {result.detail or result.outcome}"
+        if change is not None:
+            message = f"[{CHANGE_LABELS[change]}] {message}"
         body = describe(result)
         if result.sources:
             body += ("\n" if body else "") + "listed in " + ", ".join(result.sources)
@@ -61,12 +70,13 @@ class JunitSink(SpooledSink):
         else:
             element = ""
         if element:
-            self.body.write(
+            rows.append(
                 f">\n      <{element} message={attr(message)} type={attr(result.category)}>"
                 f"{text(body)}</{element}>\n    </testcase>\n"
             )
         else:
-            self.body.write("/>\n")
+            rows.append("/>\n")
+        self.spool(result, "".join(rows))
 
     def head(self, summary: Summary) -> str:
         by = summary.by_outcome

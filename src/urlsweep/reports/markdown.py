@@ -9,9 +9,12 @@ URLs inside free text too (a redirect target, a detail naming one): GitHub turns
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import TextIO
 
 from urlsweep.reports.base import SpooledSink
-from urlsweep.reports.text import _MARK, CHANGE_LABELS, status_text
+from urlsweep.reports.text import _MARK, CHANGE_LABELS, attempts_note, status_text
+from urlsweep.reports.visible import visible
 from urlsweep.result import Result
 from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
@@ -21,7 +24,7 @@ _SPACE = re.compile(r"\s+")
 
 
 def md_text(s: str) -> str:
-    return _PUNCT.sub(r"\\\1", _SPACE.sub(" ", s).strip())
+    return _PUNCT.sub(r"\\\1", visible(_SPACE.sub(" ", s).strip()))
 
 
 # What GitHub's autolinker (or a Markdown autolink) would turn into a live link.
@@ -43,12 +46,14 @@ def describe_inert(result: Result) -> str:
         notes.append(f"→ {target} ({n} redirect{'s' if n > 1 else ''})")
     if result.detail and not result.ok:
         notes.append(md_inert(result.detail))
+    if attempts := attempts_note(result):
+        notes.append(md_text(attempts))
     return "  ".join(notes)
 
 
 def md_code(s: str, in_table: bool = False) -> str:
     """A code span that holds `s` whatever it contains (backticks, pipes, HTML)."""
-    s = _SPACE.sub(" ", s)
+    s = visible(_SPACE.sub(" ", s))
     if in_table:
         s = s.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
@@ -61,10 +66,40 @@ def table_cell(s: str) -> str:
     return md_text(s)  # backslash-escaping covers the pipe too
 
 
+GITHUB_LIMIT = 65_536  # characters in a GitHub issue or pull-request comment
+CHANGES_LISTED = 100  # per kind of change, under a limit (the table has them all anyway)
+_MORE_ROOM = 200  # kept free for the "N more results" line
+
+
 class MarkdownSink(SpooledSink):
-    """Lists only the URLs that need attention: a comment must stay readable."""
+    """Lists only the URLs that need attention (broken first): a comment must stay readable,
+    and under `limit` characters (GitHub's comment limit; 0 lifts it)."""
 
     rows = 0
+
+    def __init__(
+        self, stream: TextIO, changes: Mapping[str, str] | None = None, limit: int = GITHUB_LIMIT
+    ) -> None:
+        super().__init__(stream, changes)
+        self.limit = limit
+
+    def close(self, summary: Summary) -> None:
+        head = self.head(summary)
+        self.stream.write(head)
+        size, left_out = len(head), 0
+        for spool in self.spooled():
+            for row in spool:
+                if self.limit and (left_out or size + len(row) + _MORE_ROOM > self.limit):
+                    left_out += 1
+                    continue
+                self.stream.write(row)
+                size += len(row)
+        if left_out:
+            self.stream.write(
+                f"\n{left_out} more results not shown: the comment would pass "
+                f"{self.limit:,} characters (`--markdown-limit 0` lifts the limit).\n"
+            )
+        self.flush()
 
     def write(self, result: Result) -> None:
         change = self.change(result)
@@ -75,9 +110,10 @@ class MarkdownSink(SpooledSink):
         note = describe_inert(result)
         if change is not None:
             note = f"**{CHANGE_LABELS[change]}** {note}".rstrip()
-        self.body.write(
+        self.spool(
+            result,
             f"| {mark} {result.outcome} | {md_text(status_text(result))} "
-            f"| {md_code(result.url, in_table=True)} | {note} |\n"
+            f"| {md_code(result.url, in_table=True)} | {note} |\n",
         )
 
     def head(self, summary: Summary) -> str:
@@ -100,7 +136,10 @@ class MarkdownSink(SpooledSink):
                 if urls:
                     lines.append(f"### {CHANGE_LABELS[kind].capitalize()} ({len(urls)})")
                     lines.append("")
-                    lines += [f"- {md_code(u)}" for u in urls]
+                    cut = urls[:CHANGES_LISTED] if self.limit else urls
+                    lines += [f"- {md_code(u)}" for u in cut]
+                    if len(cut) < len(urls):
+                        lines.append(f"- ... and {len(urls) - len(cut)} more")
                     lines.append("")
         if self.rows:
             lines += [

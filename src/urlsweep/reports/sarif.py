@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from urlsweep import result as R
 from urlsweep._version import __version__
 from urlsweep.reports.base import Sink
+from urlsweep.reports.visible import visible
 from urlsweep.result import Result
 from urlsweep.summary import Summary
 
@@ -50,7 +51,7 @@ def split_source(source: str) -> tuple[str, int | None]:
 
 def location(source: str) -> dict[str, Any]:
     path, line = split_source(source)
-    artifact: dict[str, Any] = {"uri": path}
+    artifact: dict[str, Any] = {"uri": visible(path)}
     if "://" not in path:
         artifact["uriBaseId"] = "%SRCROOT%"
     physical: dict[str, Any] = {"artifactLocation": artifact}
@@ -69,12 +70,14 @@ def sarif_results(result: Result) -> list[dict[str, Any]]:
         "ruleId": RULES[index]["id"],
         "ruleIndex": index,
         "level": level,
-        "message": {"text": f"{result.url}: {why}"},
+        "message": {"text": visible(f"{result.url}: {why}")},  # shown as is by CI pages
         "properties": {
             "url": result.url,
             "status": result.status,
             "error": result.error,
             "via": list(result.via),
+            "elapsed_ms": round(result.elapsed_ms, 1),
+            "attempt_ms": [round(ms, 1) for ms in result.attempt_ms],
         },
     }
     if not result.sources:

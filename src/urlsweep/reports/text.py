@@ -12,7 +12,8 @@ from rich.text import Text
 
 from urlsweep.reports.base import Sink
 from urlsweep.reports.sarif import split_source
-from urlsweep.result import SKIPPED, Result
+from urlsweep.reports.visible import visible
+from urlsweep.result import BROKEN, ERRORS, OUTCOMES, SKIPPED, UNVERIFIABLE, Result
 from urlsweep.summary import Summary
 
 _STYLE = {
@@ -25,6 +26,9 @@ _STYLE = {
 _MARK = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-", "tolerated": "~"}
 CHANGE_LABELS = {"newly_broken": "newly broken", "newly_fixed": "newly fixed"}
 _CHANGE_STYLE = {"newly_broken": "bold red", "newly_fixed": "bold green"}
+# The status column holds an HTTP status, an error name or an outcome: as wide as the longest.
+STATUS_WIDTH = max(len(name) for name in (*ERRORS, *OUTCOMES, "000"))
+RECAP_MAX = 1000  # broken results repeated after the summary of a long terminal listing
 
 
 def status_text(result: Result) -> str:
@@ -35,8 +39,17 @@ def status_text(result: Result) -> str:
     return str(result.status)
 
 
+def attempts_note(result: Result) -> str:
+    """Each attempt's time, when there was more than one (elapsed_ms is the whole check)."""
+    if len(result.attempt_ms) < 2:
+        return ""
+    times = " + ".join(f"{ms:.0f}" for ms in result.attempt_ms)
+    return f"{len(result.attempt_ms)} attempts: {times} ms"
+
+
 def describe(result: Result) -> str:
-    """The note after the URL: where it went, and why it is not ok."""
+    """The note after the URL: where it went, why it is not ok, its attempts. Raw text: each
+    format makes it inert its own way (`visible`, Markdown or XML escaping)."""
     notes = []
     if result.redirects:
         n = len(result.redirects)
@@ -45,18 +58,26 @@ def describe(result: Result) -> str:
         notes.append(result.detail)
     if result.via and not result.ok:
         notes.append("in " + " ".join(result.via))
+    if attempts := attempts_note(result):
+        notes.append(attempts)
     return "  ".join(notes)
 
 
+def needs_attention(result: Result) -> bool:
+    return result.outcome in (BROKEN, UNVERIFIABLE)
+
+
 def result_line(result: Result) -> Text:
+    """One result on one line (the terminal may wrap it); nothing from outside is raw."""
     style = _STYLE.get(result.outcome, "")
     line = Text()
-    line.append(f"{_MARK.get(result.outcome, ' ')} {status_text(result):<18}", style=style)
+    mark = _MARK.get(result.outcome, " ")
+    line.append(f"{mark} {visible(status_text(result)):<{STATUS_WIDTH}} ", style=style)
     line.append(f"{result.method or '-':<4} {result.elapsed_ms:>7.0f} ms  ")
-    line.append(result.url)
+    line.append(visible(result.url))
     note = describe(result)
     if note:
-        line.append("  " + note, style="dim" if result.ok else style)
+        line.append("  " + visible(note), style="dim" if result.ok else style)
     return line
 
 
@@ -65,6 +86,8 @@ class TextSink(Sink):
 
     With `group`, records that need attention and say where they were found are held and
     printed at the end under each source file or page, as people fix them file by file.
+    On a terminal long lines wrap at its width (never in a file or a pipe), and a listing
+    that ran past a screenful repeats the broken results after the summary (`recap`).
     """
 
     def __init__(
@@ -78,7 +101,12 @@ class TextSink(Sink):
         self.only_failures = only_failures
         self.group = group
         self._by_source: dict[str, list[tuple[int, Result]]] = {}
-        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        terminal = _isatty(stream)
+        self.console = Console(file=stream, highlight=False, soft_wrap=not terminal)
+        self._terminal = terminal
+        self._lines = 0  # lines listed so far (terminal only)
+        self._attention: list[Result] = []  # for the recap
+        self._attention_total = 0
 
     def write(self, result: Result) -> None:
         change = self.change(result)
@@ -92,16 +120,41 @@ class TextSink(Sink):
         shown = result_line(result)
         if change is not None:
             shown.append(f"  [{CHANGE_LABELS[change]}]", style=_CHANGE_STYLE[change])
+        if self._terminal:
+            self._lines += 1 + max(0, shown.cell_len - 1) // max(1, self.console.width)
+            if needs_attention(result) and not self.only_failures:
+                self._attention_total += 1
+                if len(self._attention) < RECAP_MAX:
+                    self._attention.append(result)
         self.console.print(shown)
         self.maybe_flush()
 
+    def recap(self) -> None:
+        """After the summary: the broken results again, when the listing scrolled them away."""
+        if not self._attention or self._lines <= self.console.height:
+            return
+        n = self._attention_total
+        self.console.print(Text(f"\nnot ok ({n}):", style="bold"))
+        for result in self._attention:
+            self.console.print(result_line(result))
+        if n > len(self._attention):
+            self.console.print(f"... and {n - len(self._attention)} more", markup=False)
+        self.flush()
+
     def close(self, summary: Summary) -> None:
         for where in sorted(self._by_source):
-            self.console.print(Text("\n" + where, style="bold"))
+            self.console.print(Text("\n" + visible(where), style="bold"))
             for line, result in sorted(self._by_source[where], key=lambda e: (e[0], e[1].url)):
                 row = Text(f"  {line:>5}  " if line else "  ")
                 self.console.print(row + result_line(result))
         super().close(summary)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def results_table(
@@ -119,8 +172,8 @@ def results_table(
             Text(_MARK.get(r.outcome, ""), style=style),
             Text(status_text(r), style=style),
             f"{r.elapsed_ms:.0f} ms",
-            escape(r.url.removeprefix(strip_prefix) if strip_prefix else r.url),
-            escape(describe(r).replace(strip_prefix, "") if strip_prefix else describe(r)),
+            escape(visible(r.url.removeprefix(strip_prefix) if strip_prefix else r.url)),
+            escape(visible(describe(r).replace(strip_prefix, "") if strip_prefix else describe(r))),
         )
     return table
 
