@@ -104,7 +104,8 @@ class TextSink(Sink):
         terminal = _isatty(stream)
         self.console = Console(file=stream, highlight=False, soft_wrap=not terminal)
         self._terminal = terminal
-        self._lines = 0  # lines listed so far (terminal only)
+        self._lines = 0  # terminal lines listed so far (terminal only)
+        self.lines_written = 0  # records listed
         self._attention: list[Result] = []  # for the recap
         self._attention_total = 0
 
@@ -127,6 +128,7 @@ class TextSink(Sink):
                 if len(self._attention) < RECAP_MAX:
                     self._attention.append(result)
         self.console.print(shown)
+        self.lines_written += 1
         self.maybe_flush()
 
     def recap(self) -> None:
@@ -147,6 +149,7 @@ class TextSink(Sink):
             for line, result in sorted(self._by_source[where], key=lambda e: (e[0], e[1].url)):
                 row = Text(f"  {line:>5}  " if line else "  ")
                 self.console.print(row + result_line(result))
+                self.lines_written += 1
         super().close(summary)
 
 
