@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 MAX_LINE = 16 * 1024  # longer lines are reported as invalid, never held whole
+SNIFF = 8192  # bytes looked at for a NUL before any request: a binary file is no URL list
 
 
 class InputError(OSError):
@@ -32,6 +33,8 @@ def _lines(stream: BinaryIO, name: str) -> Iterator[Target]:
             return
         lineno += 1
         src = f"{name}:{lineno}"
+        if b"\x00" in line:  # text has no NUL: a binary file (or UTF-16), not a URL list
+            raise InputError(f"{name}: binary data on line {lineno}, not a list of URLs")
         if len(line) > MAX_LINE and not line.endswith(b"\n"):
             # Swallow the rest of the over-long line in bounded pieces.
             while (more := stream.readline(MAX_LINE)) and not more.endswith(b"\n"):
@@ -78,6 +81,18 @@ def check_inputs(args: Iterable[str]) -> None:
             if stdin_seen:
                 raise InputError("'-' (stdin) given more than once")
             stdin_seen = True
+        elif kind == "file":
+            _not_binary(arg)
+
+
+def _not_binary(path: str) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    if b"\x00" in head:
+        raise InputError(f"{path}: a binary file, not a list of URLs (one per line)")
 
 
 def read_inputs(args: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Target]:

@@ -154,6 +154,8 @@ def run_check(
                 engine.cancel()
                 complete = False
                 output_error = str(exc)
+                with contextlib.suppress(OSError, OutputError):
+                    out.close()  # what is still buffered cannot be written either
             finally:
                 if recorder is not None:
                     recorder.close(summary, complete)
