@@ -8,23 +8,40 @@ import logging
 log = logging.getLogger("urlsweep")
 
 # Open files a check may need: its connection, an idle one kept for reuse, and a resolver's
-# socket pair while a name is looked up; plus what the interpreter, the output and the
-# store hold.
+# socket pair while a name is looked up (measured: a check of an address holds one file,
+# one of a name up to three while it resolves).
 FILES_PER_CHECK = 3
-FILES_RESERVED = 100
+# Files opened after the limit is weighed: the output, the store (with its -wal, -shm and
+# journal), a progress bar's terminal, pipes to worker processes.
+FILES_HEADROOM = 16
+
+
+def files_open() -> int:
+    """Files this process holds now (what the interpreter, inputs and libraries opened)."""
+    import os
+
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return max(0, len(os.listdir(folder)) - 1)  # the listing's own descriptor
+        except OSError:
+            continue
+    return 64  # cannot tell: assume a busy process
 
 
 def open_files_capacity(wanted: int) -> int:
     """How many checks can run at once within the open-file limit: `wanted`, after raising
     the soft limit towards the hard one if need be; fewer (with a warning) if even the hard
     limit is too low. Past the limit every new connection would fail, and be reported as a
-    broken URL: 256 (macOS) or 1024 (most Linux) is the default soft limit.
+    broken URL: 256 (macOS) or 1024 (most Linux) is the default soft limit. What is kept
+    back for other files is what the process holds now plus a little headroom, so a low
+    `ulimit -n 100` still runs a couple of dozen checks at once, not one.
     """
     try:
         import resource
     except ImportError:  # not a Unix: nothing to ask
         return wanted
-    need = wanted * FILES_PER_CHECK + FILES_RESERVED
+    reserved = files_open() + FILES_HEADROOM
+    need = wanted * FILES_PER_CHECK + reserved
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < need:
         target = need if hard == resource.RLIM_INFINITY else min(need, hard)
@@ -35,7 +52,7 @@ def open_files_capacity(wanted: int) -> int:
             pass
     if soft == resource.RLIM_INFINITY or soft >= need:
         return wanted
-    fits = max(1, (soft - FILES_RESERVED) // FILES_PER_CHECK)
+    fits = max(1, (soft - reserved) // FILES_PER_CHECK)
     log.warning(
         "urlsweep: the open-file limit (ulimit -n) is %d: checking %d URLs at once, not %d",
         soft,

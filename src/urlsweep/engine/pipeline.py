@@ -32,6 +32,7 @@ from urlsweep.engine.source import ResultSource as ResultSource
 from urlsweep.engine.source import RunsOnce
 from urlsweep.engine.source import SourceError as SourceError
 from urlsweep.engine.stats import Stats as Stats
+from urlsweep.engine.work import Pending
 from urlsweep.engine.work import Work as Work
 from urlsweep.engine.work import internal_error as internal_error
 from urlsweep.engine.work import screen as screen
@@ -78,6 +79,7 @@ class Engine(RunsOnce):
         self._sched: Scheduler[Work] = Scheduler(
             self._policy, options.read_ahead, on_starved=self._add_worker
         )
+        self._pending = Pending()  # duplicate lines' sources join the URL while it waits
         self._out: queue.Queue[object] = queue.Queue(maxsize=size)
         self._feeder_done = threading.Event()
         self._feeder_error: BaseException | None = None
@@ -160,7 +162,8 @@ class Engine(RunsOnce):
                 url = work.url
                 reason = self._policy.excluded(url)
                 if reason is not None:
-                    self._put_out(probe.excluded(work.raw, url, reason, work.sources))
+                    sources = self._pending.done(work)
+                    self._put_out(probe.excluded(work.raw, url, reason, sources))
                     continue
                 if self._sched.put(work, host_key(url), self._cancel):
                     queued += 1
@@ -184,7 +187,7 @@ class Engine(RunsOnce):
                     return
                 yield work
             return
-        for item in screen_unique(self._targets, self._cancel, self.stats):
+        for item in screen_unique(self._targets, self._cancel, self.stats, self._pending):
             yield item if isinstance(item, Result) else item[0]
 
     def _adjust_workers(self) -> None:
@@ -283,6 +286,9 @@ class Engine(RunsOnce):
                 return None
             held = None  # defer() gave it back even when it kept nothing
         self._sched.finish(job, release=held)
+        sources = self._pending.done(job.item)
+        if len(sources) > len(result.sources):  # a later line had the same URL
+            result = dataclasses.replace(result, sources=sources)
         return result
 
 

@@ -49,13 +49,49 @@ def screen(target: Target) -> Work | Result:
     return Work(target.raw, url, sources)
 
 
+class Pending:
+    """The URLs read and not reported yet: a later line with the same URL adds its source to
+    the one waiting, so the record lists every line that has it (not only the first).
+
+    Shared by the feeder (which adds and merges) and whoever settles a check (`done`).
+    """
+
+    __slots__ = ("_lock", "_works")
+
+    def __init__(self) -> None:
+        self._works: dict[str, Work] = {}
+        self._lock = threading.Lock()
+
+    def add(self, work: Work) -> None:
+        with self._lock:
+            self._works[work.url] = work
+
+    def merge(self, url: str, source: str | None) -> None:
+        if source is None:
+            return
+        with self._lock:
+            work = self._works.get(url)
+            if work is not None and source not in work.sources:
+                work.sources = (*work.sources, source)
+
+    def done(self, work: Work) -> tuple[str, ...]:
+        """Every source of `work` (its URL is reported now: later lines come too late)."""
+        with self._lock:
+            self._works.pop(work.url, None)
+            return work.sources
+
+
 def screen_unique(
-    targets: Iterable[Target], cancel: threading.Event, stats: Stats
+    targets: Iterable[Target],
+    cancel: threading.Event,
+    stats: Stats,
+    pending: Pending | None = None,
 ) -> Iterator[Result | tuple[Work, int]]:
     """Each distinct input URL once, as (work, digest); a record for each unusable line.
 
     Shared by every feeder (this engine, the Dask client): duplicates are counted in `stats`,
-    not yielded, and reading stops as soon as `cancel` is set.
+    not yielded (with `pending`, their sources join the URL's while it waits), and reading
+    stops as soon as `cancel` is set.
     """
     seen = DigestSet()
     for target in targets:
@@ -67,8 +103,12 @@ def screen_unique(
             continue
         digest = url_digest(work.url)
         if seen.insert(digest):
+            if pending is not None:
+                pending.add(work)
             yield work, digest
         else:
+            if pending is not None:
+                pending.merge(work.url, target.source)
             stats.add(duplicates=1)
 
 
