@@ -72,7 +72,7 @@ def sarif_results(result: Result) -> list[dict[str, Any]]:
         "level": level,
         "message": {"text": visible(f"{result.url}: {why}")},  # shown as is by CI pages
         "properties": {
-            "url": result.url,
+            "url": visible(result.url),
             "status": result.status,
             "error": result.error,
             "via": list(result.via),
