@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from support.http import TestHTTPServer
 
 CMD = [sys.executable, "-m", "urlsweep"]
@@ -145,7 +147,10 @@ def test_report_quiet_starts_with_its_first_line(
     assert out.startswith("run 1, started"), repr(out[:80])
 
 
-def test_duplicate_lines_keep_every_source(http_server: TestHTTPServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_duplicate_lines_keep_every_source(
+    http_server: TestHTTPServer, tmp_path: Path, processes: str
+) -> None:
     slow = http_server.base_url + "/delay/1.5"  # still waiting when its duplicates are read
     lines = [f"{http_server.base_url}/ok?n={i}" for i in range(300)]
     lines[0] = slow
@@ -153,7 +158,7 @@ def test_duplicate_lines_keep_every_source(http_server: TestHTTPServer, tmp_path
     lines[299] = slow.replace("http://", "HTTP://")  # the same URL once normalised
     urls = tmp_path / "urls.txt"
     urls.write_text("\n".join(lines) + "\n")
-    out = run("check", urls, "--no-store", "-f", "jsonl", "-w", "4", code=0).stdout
+    out = run("check", urls, "--no-store", "-f", "jsonl", "-w", "4", "-P", processes, code=0).stdout
     (rec,) = [r for r in records(out) if "/delay/" in r["url"]]
     assert rec["sources"] == [f"{urls}:1", f"{urls}:151", f"{urls}:300"]
 

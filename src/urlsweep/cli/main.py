@@ -18,6 +18,7 @@ from urlsweep.cli.common_options import format_option, markdown_limit_option, ou
 from urlsweep.cli.interrupts import Interrupts
 from urlsweep.cli.link_options import link_options
 from urlsweep.cli.polite import config_options, fail_on_option, politeness_options, take_politeness
+from urlsweep.cli.report_cmd import report as report_command
 from urlsweep.cli.run import dask_engine, run_check
 from urlsweep.cli.store_cmds import COMMANDS as STORE_COMMANDS
 from urlsweep.cli.store_cmds import StoreArgs, store_options, stored_run
@@ -488,7 +489,7 @@ def demo(workers: int | None) -> None:
     run_demo(workers)
 
 
-for _command in STORE_COMMANDS:
+for _command in (*STORE_COMMANDS, report_command):
     main.add_command(_command)
 
 main.add_command(build_watch(check, ConfigCommand, HOSTS_META))

@@ -13,6 +13,7 @@ normalised URL, and the receiving engine checks it as is (`Engine(work=...)`).
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -53,18 +54,22 @@ class Pending:
     """The URLs read and not reported yet: a later line with the same URL adds its source to
     the one waiting, so the record lists every line that has it (not only the first).
 
-    Shared by the feeder (which adds and merges) and whoever settles a check (`done`).
+    Shared by the reader (which adds and merges) and whoever receives the record: the engine
+    that settles a check (`done`), or the main process of --processes and the Dask client
+    (`sources_of`, by the URL as written, which the record keeps).
     """
 
-    __slots__ = ("_lock", "_works")
+    __slots__ = ("_lock", "_raw", "_works")
 
     def __init__(self) -> None:
-        self._works: dict[str, Work] = {}
+        self._works: dict[str, Work] = {}  # by normalised URL
+        self._raw: dict[str, str] = {}  # URL as written -> normalised
         self._lock = threading.Lock()
 
     def add(self, work: Work) -> None:
         with self._lock:
             self._works[work.url] = work
+            self._raw[work.raw] = work.url
 
     def merge(self, url: str, source: str | None) -> None:
         if source is None:
@@ -78,7 +83,17 @@ class Pending:
         """Every source of `work` (its URL is reported now: later lines come too late)."""
         with self._lock:
             self._works.pop(work.url, None)
+            self._raw.pop(work.raw, None)
             return work.sources
+
+    def completed(self, result: Result) -> Result:
+        """`result` with every source its URL had in the input (a record from elsewhere)."""
+        with self._lock:
+            url = self._raw.pop(result.url, None)
+            work = self._works.pop(url, None) if url is not None else None
+        if work is None or len(work.sources) <= len(result.sources):
+            return result
+        return dataclasses.replace(result, sources=work.sources)
 
 
 def screen_unique(
@@ -157,6 +172,7 @@ def pack_results(batch: Iterable[Result]) -> bytes:
                 r.ip,
                 r.sources,
                 r.via,
+                r.attempt_ms,
             )
         )
     return pickle.dumps(rows, _PROTOCOL)

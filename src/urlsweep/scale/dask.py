@@ -35,6 +35,7 @@ from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.source import RunsOnce, SourceError
 from urlsweep.engine.stats import Stats
 from urlsweep.engine.work import (
+    Pending,
     Work,
     pack_results,
     pack_work,
@@ -194,6 +195,7 @@ class DaskSource(RunsOnce):
         self._early = threading.BoundedSemaphore(_EARLY)
         self._futures: dict[str, tuple[distributed.Future[Any], Batch[Item]]] = {}
         self._pending: set[int] = set()  # digests sent and not yet reported
+        self._merging = Pending()  # a duplicate line's source joins its URL's record
         self._lost: set[str] = set()  # tasks whose records died with their worker
         self._input_done = False
         self._feeder_done = threading.Event()
@@ -316,7 +318,7 @@ class DaskSource(RunsOnce):
                     digest = digests[result.url]
                     if digest in self._pending:  # a record already reported is never repeated
                         self._pending.discard(digest)
-                        fresh.append(result)
+                        fresh.append(self._merging.completed(result))  # duplicates' sources
             for digest, _ in batch.items:  # unchecked (cancelled) URLs are not waited for
                 self._pending.discard(digest)
             self.stats.add(completed=len(fresh), ok=sum(r.ok for r in fresh))
@@ -354,7 +356,7 @@ class DaskSource(RunsOnce):
     # -- the feeder thread ---------------------------------------------------------------
     def _feed(self) -> None:
         try:
-            for item in screen_unique(self._targets, self._cancel, self.stats):
+            for item in screen_unique(self._targets, self._cancel, self.stats, self._merging):
                 if isinstance(item, Result):
                     self._put_early(item)
                     continue

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urlsweep.engine.source import RunsOnce
 from urlsweep.engine.stats import Stats
 from urlsweep.engine.work import (
+    Pending,
     Work,
     pack_results,
     pack_work,
@@ -138,6 +139,7 @@ class ProcessEngine(RunsOnce):
         self._early: _Outbox | None = None  # records of unusable lines, to the caller's thread
         self._controls: list[Connection] = []
         self._input_error: BaseException | None = None
+        self._pending = Pending()  # a duplicate line's source joins its URL's record
         self._workers: tuple[list[Popen[bytes]], dict[Connection, int]] | None = None
         self.pids: list[int] = []  # the worker processes, once the run has started
         self.last_worker = -1  # which of them checked the result just yielded (tests, debug)
@@ -199,7 +201,8 @@ class ProcessEngine(RunsOnce):
                     self._merged.merge(snapshots.values())
                     if kind == _RESULTS:
                         self.last_worker = index
-                        yield from unpack_results(payload)
+                        for result in unpack_results(payload):
+                            yield self._pending.completed(result)  # duplicates' sources
                     else:
                         del live[conn]
                         if payload is not None:
@@ -301,7 +304,7 @@ class ProcessEngine(RunsOnce):
         sent = [0] * len(self._outboxes)
         assert self._early is not None
         try:
-            for item in screen_unique(self._targets, self._cancel, self._merged.own):
+            for item in screen_unique(self._targets, self._cancel, self._merged.own, self._pending):
                 box: _Outbox
                 if isinstance(item, Result):
                     box = self._early
