@@ -209,3 +209,11 @@ def test_control_characters_are_visible_in_every_format(tmp_path: Path) -> None:
         assert "\\x1b]0;owned\\x07" in out.replace("\\\\", "\\"), (fmt, out[-2000:])
         if fmt == "junit":
             ET.fromstring(out)  # still well-formed XML 1.0
+    # The store's listings too: a file name and a URL from outside.
+    store = tmp_path / "s.db"
+    named = tmp_path / "odd\x1b[2Jname.html"
+    named.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    run("check", named, "--store", store, "--retries", "0", code=1)
+    for argv in (("runs",), ("history", hostile), ("report",)):
+        p = run(*argv, "--store", store)
+        assert "\x1b" not in p.stdout + p.stderr and "\x07" not in p.stdout, argv

@@ -23,6 +23,7 @@ from urlsweep.cli.common_options import (
 )
 from urlsweep.cli.store_runs import auto_prune, megabytes, why_not_resumed
 from urlsweep.cli.store_runs import say as say  # re-exported: cli/watch.py uses it
+from urlsweep.reports.visible import visible
 
 if TYPE_CHECKING:
     from urlsweep.engine.pipeline import ResultSource
@@ -332,7 +333,7 @@ def history(url: str, store: str | None, limit: int, fmt: str) -> None:
         return
     console = Console(highlight=False, soft_wrap=True)
     if not rows:
-        console.print(f"no stored results for {url}", markup=False)
+        console.print(f"no stored results for {visible(url)}", markup=False)
         return
     table = Table(show_edge=False, pad_edge=False)
     for name in ("run", "checked", "outcome", "status", "time", "note"):
@@ -351,9 +352,9 @@ def history(url: str, store: str | None, limit: int, fmt: str) -> None:
             Text(r.outcome, style=style),
             Text(status_text(r), style=style),
             f"{r.elapsed_ms:.0f} ms",
-            Text(note),
+            Text(visible(note)),
         )
-    console.print(Text(rows[0].result.url, style="bold"))
+    console.print(Text(visible(rows[0].result.url), style="bold"))
     console.print(table)
 
 
@@ -385,7 +386,7 @@ def runs(store: str | None, limit: int, fmt: str) -> None:
             str(counts.get("total", "")),
             str(counts.get("not_ok", "")),
             f"{r.elapsed:.1f} s",
-            " ".join(os.path.relpath(i) if os.path.isabs(i) else i for i in r.inputs),
+            visible(" ".join(os.path.relpath(i) if os.path.isabs(i) else i for i in r.inputs)),
         )
     console = Console(highlight=False, soft_wrap=True)
     console.print(table)

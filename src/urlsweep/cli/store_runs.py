@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from urlsweep.reports.visible import visible
+
 if TYPE_CHECKING:
     from urlsweep.options import Options
     from urlsweep.store.db import Store
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
 def say(message: str, *, quiet: bool) -> None:
     if not quiet:
-        click.echo(f"urlsweep: {message}", err=True)
+        click.echo(f"urlsweep: {visible(message)}", err=True)
 
 
 def auto_prune(store: Store, *, quiet: bool) -> None:
