@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,13 @@ def test_formats_listed_in_help_and_docs(server: TestHTTPServer) -> None:
         assert option in doc, option
     for fmt in FORMAT_NAMES:
         assert f"--format {fmt}" in doc or f"-f {fmt}" in doc, fmt
+
+
+def test_an_unchanged_result_adds_no_result_row(tmp_path: Path, server: TestHTTPServer) -> None:
+    # Timing (elapsed_ms, attempt_ms) differs every run but is not what a result says.
+    db = tmp_path / "s.db"
+    urls = url_list(tmp_path, f"{server.base_url}/ok?u", f"{server.base_url}/status/404?u")
+    for _ in range(3):
+        check_json("--store", db, urls, code=1)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM results").fetchone() == (2,)

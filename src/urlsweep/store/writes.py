@@ -29,6 +29,7 @@ _COLUMNS: Final = (
     "ip",
 )
 _KNOWN: Final = frozenset({"elapsed_ms", "redirects", "sources", *_COLUMNS})
+_TIMING: Final = frozenset({"attempt_ms"})  # extra fields left out of a result's signature
 _EXTRA_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Result) if f.name not in _KNOWN)
 RESULT_FIELDS: Final = (*_COLUMNS, "redirects", "sources", "extra")
 
@@ -50,10 +51,12 @@ def columns(result: Result) -> tuple[int, tuple[Any, ...]]:
     """The result's signature (what it says, timing aside) and its column values."""
     r = result
     hops = r.redirects
-    extra = None
+    extra = said = None
     if _EXTRA_FIELDS:  # fields added to Result since: kept as the JSON output has them
         d = r.to_dict()
         extra = _dumps({k: d[k] for k in _EXTRA_FIELDS if k in d})
+        # Timing is not what a result says: an unchanged result keeps its row (as elapsed_ms).
+        said = _dumps({k: d[k] for k in _EXTRA_FIELDS if k in d and k not in _TIMING})
     cols = (
         r.url,
         r.final_url,
@@ -69,7 +72,8 @@ def columns(result: Result) -> tuple[int, tuple[Any, ...]]:
         _dumps(r.sources) if r.sources else None,
         extra,
     )
-    sig = int.from_bytes(hashlib.blake2b(repr(cols).encode(), digest_size=8).digest(), "big")
+    said_cols = (*cols[:-1], said)
+    sig = int.from_bytes(hashlib.blake2b(repr(said_cols).encode(), digest_size=8).digest(), "big")
     return sig - (1 << 63), cols
 
 
