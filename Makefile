@@ -30,8 +30,8 @@ demo: $(STAMP) $(BYTECODE)
 	$(BIN)/urlsweep demo
 
 lint: $(TESTSTAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
 
 typecheck: $(TESTSTAMP)
 	$(BIN)/mypy

@@ -271,7 +271,7 @@ def test_check_url_status(http_server: Any, free_port: int) -> None:
 
 def test_unknown_option_is_type_error() -> None:
     with pytest.raises(TypeError, match="unknown option"):
-        urlsweep.check(["http://x.invalid/"], wrokers=3)
+        urlsweep.check(["http://x.invalid/"], wrokers=3)  # type: ignore[call-arg]
 
 
 def test_bad_option_value() -> None:

@@ -21,7 +21,7 @@ import pytest
 from support.http import TestHTTPServer, reply
 from urlsweep.inputs import Target
 from urlsweep.options import OptionError
-from urlsweep.result import Result
+from urlsweep.result import Outcome, Result
 from urlsweep.watch.changes import Tracker
 from urlsweep.watch.schedule import Schedule, WatchRule
 
@@ -97,7 +97,7 @@ def test_host_port_rule_and_bad_values() -> None:
 
 
 # -- change confirmation ----------------------------------------------------------------------
-def _r(outcome: str, status: int | None = 200) -> Result:
+def _r(outcome: Outcome, status: int | None = 200) -> Result:
     if outcome == "ok":
         return Result(url="http://a.test/", status=status, ok=True, outcome="ok")
     return Result(url="http://a.test/", status=500, outcome=outcome)

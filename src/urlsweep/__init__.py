@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from typing import Any
 
     from urlsweep.engine.pipeline import Engine, check, check_url_status
+    from urlsweep.errors import (
+        ConfigError,
+        InputError,
+        OptionError,
+        SourceError,
+        StoreError,
+        UrlsweepError,
+    )
     from urlsweep.inputs import Target
     from urlsweep.links.crawl import crawl_site
     from urlsweep.links.documents import check_documents
@@ -23,13 +31,19 @@ if TYPE_CHECKING:
     from urlsweep.result import Hop, Result
 
 __all__ = [
+    "ConfigError",
     "Engine",
     "Hop",
     "HostRule",
+    "InputError",
+    "OptionError",
     "Options",
     "Result",
+    "SourceError",
     "StatusSet",
+    "StoreError",
     "Target",
+    "UrlsweepError",
     "__version__",
     "check",
     "check_documents",
@@ -44,6 +58,12 @@ _LAZY = {
     "check_documents": "links.documents",
     "crawl_site": "links.crawl",
     "Target": "inputs",
+    "ConfigError": "errors",
+    "InputError": "errors",
+    "OptionError": "errors",
+    "SourceError": "errors",
+    "StoreError": "errors",
+    "UrlsweepError": "errors",
     "HostRule": "options",
     "Options": "options",
     "StatusSet": "options",

@@ -13,6 +13,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import click
 
 _VERSION_FLAGS = (["--version"], ["-V"])
 
@@ -27,11 +31,52 @@ def main() -> None:
     from urlsweep.cli.main import main as cli_main
 
     keep_until_exit()  # this process ends with the command: Ctrl-C means 130 to the end
+    import click
+
     try:
-        cli_main()
+        code = cli_main(standalone_mode=False)
     except SystemExit as exc:
         _leave(exc.code)
-    _leave(0)
+    except click.ClickException as exc:  # a bad flag: one line naming it, as for any value
+        _usage_error(exc)
+    except click.exceptions.Abort:
+        _leave(130)
+    except Exception as exc:  # the one boundary: a bug is one line and exit 3, not a traceback
+        _internal_error(exc)
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: click.ClickException) -> None:
+    import click
+
+    from urlsweep.reports.visible import visible
+
+    message = visible(exc.format_message()).replace("\n", " ").rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    where = f"; see {ctx.command_path} -h" if isinstance(exc, click.UsageError) and ctx else ""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"urlsweep: error: {message}{where}\n")
+    _leave(exc.exit_code)
+
+
+EXIT_INTERNAL = 3  # documented in README.md "Exit status"
+
+
+def _internal_error(exc: Exception) -> None:
+    verbose = any(
+        a == "--verbose" or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in sys.argv
+    )
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    hint = "" if verbose else "; run with -v for the traceback"
+    from urlsweep.reports.visible import visible
+
+    message = visible(f"{type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"urlsweep: internal error: {message}{hint}\n")
+    _leave(EXIT_INTERNAL)
 
 
 def _leave(code: object) -> None:

@@ -8,12 +8,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from urlsweep.errors import InputError as InputError  # defined there, raised here
+
 MAX_LINE = 16 * 1024  # longer lines are reported as invalid, never held whole
 SNIFF = 8192  # bytes looked at for a NUL before any request: a binary file is no URL list
-
-
-class InputError(OSError):
-    """An input that cannot be read at all (missing file, directory, permission)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +91,16 @@ def _not_binary(path: str) -> None:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
     if b"\x00" in head:
         raise InputError(f"{path}: a binary file, not a list of URLs (one per line)")
+
+
+def not_one_url(urls: object) -> None:
+    """A library caller's `urls` must be many URLs: a str would be checked character by
+    character."""
+    if isinstance(urls, str | bytes):
+        raise TypeError(
+            f"urls: want an iterable of URLs (a list, a generator, a file), not one "
+            f"{type(urls).__name__}: check([{urls!r}])"
+        )
 
 
 def read_inputs(args: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Target]:

@@ -48,6 +48,7 @@ class LinkArgs:
     dns_server: str | None = None  # --dns-server HOST[:PORT]
     dump: bool = False  # --dump: list the links, send no request
     remap: tuple[str, ...] = ()  # --remap 'REGEX REPLACEMENT'
+    ignore_file: str | None = None  # --ignore-file: applied to Options.exclude by the caller
 
 
 def _dns(args: LinkArgs) -> tuple[str, int] | None:
@@ -137,7 +138,7 @@ def plan_run(
     if args.crawl is not None:
         from urlsweep.links.crawl import Crawler, CrawlOptions
 
-        bad = [u for u in inputs if "://" not in u]
+        bad = [u for u in inputs if not u.lower().startswith(("http://", "https://"))]
         if bad:
             raise InputError(f"{bad[0]}: crawl starts from URLs (http:// or https://)")
         crawl = CrawlOptions.from_command(args.crawl, args.check_fragments)

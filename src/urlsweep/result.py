@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 # Error categories. A record has at most one; `None` means the server answered.
 INVALID_URL: Final = "invalid_url"
@@ -19,6 +19,24 @@ EXCLUDED: Final = "excluded"  # left out by --include/--exclude/--scheme
 MISSING_FILE: Final = "missing_file"  # a link to a local file that does not exist
 MISSING_FRAGMENT: Final = "missing_fragment"  # the page is there, its #anchor is not
 OUTSIDE_ROOT: Final = "outside_root"  # a local link leading out of the documents' root
+
+# The same names as types mypy can check (a test keeps them equal to ERRORS and OUTCOMES).
+ErrorName = Literal[
+    "invalid_url",
+    "unsupported_scheme",
+    "dns",
+    "connect",
+    "tls",
+    "timeout",
+    "too_many_redirects",
+    "protocol",
+    "blocked",
+    "excluded",
+    "missing_file",
+    "missing_fragment",
+    "outside_root",
+]
+Outcome = Literal["ok", "broken", "unverifiable", "skipped", "tolerated"]
 
 ERRORS: Final = (
     INVALID_URL,
@@ -44,6 +62,7 @@ SKIPPED: Final = "skipped"
 # Not ok, but failing for fewer runs in a row than --fail-after asks: not flagged yet.
 TOLERATED: Final = "tolerated"
 OUTCOMES: Final = (OK, BROKEN, UNVERIFIABLE, SKIPPED, TOLERATED)
+
 
 FIELDS: Final = (
     "url",
@@ -89,8 +108,8 @@ class Result:
     final_url: str | None = None
     status: int | None = None
     ok: bool = False
-    outcome: str = BROKEN
-    error: str | None = None
+    outcome: Outcome = BROKEN
+    error: ErrorName | None = None
     detail: str = ""
     redirects: tuple[Hop, ...] = ()
     method: str | None = None

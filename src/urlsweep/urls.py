@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import can_ada
+
+if TYPE_CHECKING:
+    from urlsweep.result import ErrorName
 
 SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -34,7 +38,7 @@ _PLAIN_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?(?=[
 class InvalidURL(ValueError):
     """Not a URL we can request; `error` is the result category to report."""
 
-    def __init__(self, message: str, error: str = "invalid_url") -> None:
+    def __init__(self, message: str, error: ErrorName = "invalid_url") -> None:
         super().__init__(message)
         self.error = error
 

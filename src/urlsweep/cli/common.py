@@ -55,7 +55,7 @@ def warn(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True).print(f"[yellow]{escape(visible(message))}[/]")
+    Console(stderr=True, soft_wrap=True).print(f"[yellow]{escape(visible(message))}[/]")
 
 
 def _same(a: str, b: str) -> bool:

@@ -1,4 +1,5 @@
-"""Click options shared by several commands, so they read and behave the same everywhere."""
+"""Options shared by the store commands, built from their declarations (urlsweep.options) so
+they read and behave the same as in `check`; `format_option` can narrow the formats."""
 
 from __future__ import annotations
 
@@ -7,52 +8,45 @@ from typing import Any, TypeVar
 
 import click
 
+from urlsweep.cli.flags import click_option
+from urlsweep.options import FORMAT_NAMES, declared
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The names of `reports.FORMATS`, kept here so `--help` needs no report module.
-FORMAT_NAMES = ("text", "json", "jsonl", "csv", "sarif", "junit", "markdown", "html")
+__all__ = [
+    "FORMAT_NAMES",
+    "format_option",
+    "limit_option",
+    "markdown_limit_option",
+    "output_option",
+]
+
+
+def _add(option: click.Option) -> Callable[[F], F]:
+    def decorate(f: F) -> F:
+        f.__click_params__ = [*getattr(f, "__click_params__", []), option]  # type: ignore[attr-defined]
+        return f
+
+    return decorate
 
 
 def format_option(names: Sequence[str] = FORMAT_NAMES) -> Callable[[F], F]:
-    return click.option(
-        "-f",
-        "--format",
-        "fmt",
-        type=click.Choice(names),
-        default="text",
-        show_default=True,
-        help="Output format.",
-    )
+    option = click_option(declared("fmt"), "report")
+    option.type = click.Choice(tuple(names))
+    return _add(option)
 
 
 def output_option(what: str) -> Callable[[F], F]:
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, writable=True),
-        default=None,
-        help=f"Write {what} to FILE instead of stdout.",
-    )
+    option = click_option(declared("output"), "report")
+    option.help = f"Write {what} to FILE instead of stdout."
+    return _add(option)
 
 
 def limit_option(what: str) -> Callable[[F], F]:
-    return click.option(
-        "-n",
-        "--limit",
-        type=click.IntRange(1, 100_000),
-        default=20,
-        show_default=True,
-        help=f"Show at most this many {what}, newest first.",
-    )
+    option = click_option(declared("limit"), "runs")
+    option.help = f"Show at most this many {what}, newest first."
+    return _add(option)
 
 
 def markdown_limit_option(f: F) -> F:
-    return click.option(
-        "--markdown-limit",
-        metavar="CHARS",
-        type=click.IntRange(0, None),
-        default=65_536,
-        show_default=True,
-        help="Markdown: stay under this many characters (GitHub's comment limit), broken "
-        "results first, then 'N more results'; 0 lifts the limit.",
-    )(f)
+    return _add(click_option(declared("markdown_limit"), "report"))(f)

@@ -16,15 +16,12 @@ from typing import Any, Final
 import click
 from click.core import ParameterSource
 
-from urlsweep.options import HostRule, OptionError, StatusSet, parse_header
+from urlsweep.errors import ConfigError, OptionError
+from urlsweep.options import HostRule, StatusSet, parse_header
+from urlsweep.options.table import BY_KEY
 
 CONFIG_NAME: Final = "urlsweep.toml"
-_NOT_SETTABLE: Final = frozenset({"config", "no_config", "help", "version"})
 _HOST_KEYS: Final = ("max_per_host", "rate_limit", "headers", "accept")
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +64,8 @@ def _table(path: str, *, required: bool) -> dict[str, Any] | None:
             data = tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if os.path.basename(path) != "pyproject.toml":
@@ -119,61 +118,146 @@ def _host_value(name: str, value: Any) -> Any:
     raise ValueError("want a table {Name = 'value'} or a list of 'Name: value'")
 
 
-def _option_names(command: click.Command) -> dict[str, click.Option]:
-    names: dict[str, click.Option] = {}
-    for p in command.params:
-        if isinstance(p, click.Option):
-            for opt in (*p.opts, *p.secondary_opts):
-                if opt.startswith("--"):
-                    names[opt[2:].replace("-", "_")] = p
-    return names
+def apply(ctx: click.Context, config: Config, command: str, *, trusted: bool = True) -> set[str]:
+    """Fill `ctx.params` from `config` for every option not given as a flag or environment
+    variable; returns the names set. Every value is checked, also those of keys that belong
+    to another urlsweep command (ignored here, so one file serves them all).
 
-
-def apply(ctx: click.Context, config: Config) -> None:
-    """Fill `ctx.params` from `config` for every option not given on the command line.
-
-    Keys that belong to another urlsweep command are ignored, so one file serves them all.
-    """
-    own = _option_names(ctx.command)
-    others: set[str] = set()
-    root = ctx.find_root().command
-    if isinstance(root, click.Group):
-        for cmd in root.commands.values():
-            others.update(_option_names(cmd))
+    An untrusted config (found by search, not named) may not weaken TLS, set a proxy or send
+    secrets, and its paths stay inside its own directory (docs/security.md)."""
+    base = os.path.dirname(os.path.abspath(config.path))
+    applied: set[str] = set()
     for key, raw in config.values.items():
-        name = key.replace("-", "_")
-        param = own.get(name)
-        if name in _NOT_SETTABLE or (param is None and name not in others):
-            known = sorted(n.replace("_", "-") for n in (set(own) | others) - _NOT_SETTABLE)
-            close = difflib.get_close_matches(key, known, n=1)
+        decl = BY_KEY.get(key.replace("-", "_"))
+        if decl is None:
+            known = sorted(d.key for d in BY_KEY.values())
+            close = difflib.get_close_matches(key.replace("_", "-"), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{config.path}: unknown key {key!r}{hint}")
-        if param is None or param.name is None:
+        try:
+            value = decl.from_config(raw, base)
+        except OptionError as exc:
+            message = str(exc).removeprefix(f"{decl.name}: ")
+            raise ConfigError(f"{config.path}: {key}: {message}") from None
+        if not trusted:
+            if decl.trust:
+                _untrusted(config.path, key)
+                continue
+            if decl.name == "headers":
+                value = _public_headers(config.path, key, value)
+            if decl.kind in ("path", "dir"):
+                for path in value if decl.multiple else (value,):
+                    _inside(config.path, key, base, path)
+        if command not in decl.commands or decl.name not in ctx.params:
             continue
-        source = ctx.get_parameter_source(param.name)
+        source = ctx.get_parameter_source(decl.name)
         if source not in (None, ParameterSource.DEFAULT):
-            continue  # the command line (or an environment variable) wins
-        ctx.params[param.name] = _convert(ctx, config.path, key, param, raw)
+            continue  # a flag or an environment variable wins
+        ctx.params[decl.name] = value
+        applied.add(decl.name)
+    return applied
 
 
-def _beside(base: str, value: Any) -> Any:
-    text = str(value)
-    return value if text == "-" or os.path.isabs(text) else os.path.join(base, text)
+_TRUST_HINT: Final = "name the file with --config FILE, or give --trust-config"
 
 
-def _convert(ctx: click.Context, path: str, key: str, param: click.Option, raw: Any) -> Any:
-    if isinstance(raw, dict):
-        raise ConfigError(f"{path}: {key}: want a value, not a table")
-    if param.multiple and not isinstance(raw, list):
-        raw = [raw]
-    if not param.multiple and isinstance(raw, list):
-        raise ConfigError(f"{path}: {key}: want one value, not a list")
-    if isinstance(param.type, click.Path):  # relative to the file, not to where we run
-        base = os.path.dirname(os.path.abspath(path))
-        raw = [_beside(base, v) for v in raw] if param.multiple else _beside(base, raw)
+def _untrusted(path: str, key: str) -> None:
+    from urlsweep.cli.common import warn
+
+    warn(
+        f"urlsweep: warning: {path}: {key} ignored: a config file found in the current "
+        f"directory may not set it ({_TRUST_HINT})"
+    )
+
+
+def _public_headers(path: str, key: str, headers: Any) -> tuple[tuple[str, str], ...]:
+    from urlsweep.options import is_secret_header
+
+    kept = []
+    for name, value in headers:
+        if is_secret_header(name):
+            _untrusted(path, f"{key} {name}")
+        else:
+            kept.append((name, value))
+    return tuple(kept)
+
+
+def _inside(path: str, key: str, base: str, value: Any) -> None:
+    if value is None or value == "-":
+        return
+    real, root = os.path.realpath(str(value)), os.path.realpath(base)
+    if os.path.commonpath([real, root]) != root:
+        raise ConfigError(
+            f"{path}: {key}: {value!r} is outside the config file's directory; a config file "
+            f"found in the current directory keeps its paths inside it ({_TRUST_HINT})"
+        )
+
+
+HOSTS_META: Final = "urlsweep.hosts"
+WATCH_META: Final = "urlsweep.watch"  # (config path, its [[watch]] tables), for `watch`
+CONFIG_META: Final = "urlsweep.config_keys"
+
+
+def read_config(ctx: click.Context) -> None:
+    """Take --config/--no-config/--trust-config out of `ctx.params` and apply the file."""
+    from urlsweep.cli.common import fail
+
+    explicit = ctx.params.pop("config", None)
+    no_config = ctx.params.pop("no_config", False)
+    trusted = bool(ctx.params.pop("trust_config", False)) or explicit is not None
+    if explicit and no_config:
+        fail("give --config FILE or --no-config, not both")
+    command = ctx.info_name or ctx.command.name or ""
     try:
-        return param.process_value(ctx, raw)
-    except click.BadParameter as exc:
-        raise ConfigError(f"{path}: {key}: {exc.message}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: {key}: bad value {raw!r} ({exc})") from None
+        path = None if no_config else discover(explicit)
+        if path is not None:
+            conf = load(path)
+            ctx.meta[CONFIG_META] = apply(ctx, conf, command, trusted=trusted)
+            ctx.meta[HOSTS_META] = conf.hosts if trusted else _public_hosts(path, conf.hosts)
+            ctx.meta[WATCH_META] = (path, conf.watch)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _public_hosts(path: str, hosts: tuple[HostRule, ...]) -> tuple[HostRule, ...]:
+    import dataclasses
+
+    return tuple(
+        dataclasses.replace(
+            rule, headers=_public_headers(path, f'hosts."{rule.pattern}".headers', rule.headers)
+        )
+        for rule in hosts
+    )
+
+
+class ConfigCommand(click.Command):
+    """A command whose options may also come from a config file.
+
+    Applied after parsing, so `ctx.get_parameter_source` tells which flags the user gave:
+    those win over the file.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        read_config(ctx)
+        return super().invoke(ctx)
+
+
+def with_config(command: click.Command) -> click.Command:
+    """`command` (defined elsewhere with plain click) reading the config file too."""
+    from urlsweep.cli.flags import click_option
+    from urlsweep.options import declared
+
+    name = command.name or ""
+    command.params.extend(
+        click_option(declared(n), name) for n in ("config", "no_config", "trust_config")
+    )
+    inner = command.callback
+    assert inner is not None
+
+    def callback(**params: Any) -> Any:
+        ctx = click.get_current_context()
+        read_config(ctx)
+        return inner(**ctx.params)
+
+    command.callback = callback
+    return command

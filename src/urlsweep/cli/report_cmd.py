@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from urlsweep.cli.common_options import format_option, markdown_limit_option, output_option
+from urlsweep.cli.flags import options
 from urlsweep.cli.store_cmds import _default_path, open_store, pick_run, store_path_option, when
 
 if TYPE_CHECKING:
@@ -22,15 +23,7 @@ if TYPE_CHECKING:
 @format_option()
 @output_option("the report")
 @markdown_limit_option
-@click.option(
-    "--compare",
-    "compare_id",
-    metavar="RUN",
-    type=int,
-    default=None,
-    help="Mark changes against this run [default: the previous run over the same inputs].",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Text: list only URLs not ok or changed.")
+@options("report", "compare_id", "quiet")
 def report(
     run_id: int | None,
     store: str | None,

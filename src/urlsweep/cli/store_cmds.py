@@ -1,8 +1,8 @@
-"""The store on the command line: check's --store/--resume/--cache/--fail-after options, and
-the `report`, `history` and `runs` commands.
+"""The store on the command line: what check's --store/--resume/--cache/--fail-after options
+(declared in urlsweep.options) do, and the `history`, `runs` and `prune` commands.
 
-Kept apart from cli.py so the checking command stays small; the options reach `check` through
-the click context, not its signature. Heavy modules are imported only when used.
+Kept apart from main.py so the checking command stays small. Heavy modules are imported only
+when used.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from urlsweep.cli.common_options import (
-    format_option,
-    limit_option,
-)
+from urlsweep.cli.common_options import format_option, limit_option
+from urlsweep.cli.flags import options
 from urlsweep.cli.store_runs import auto_prune, megabytes, why_not_resumed
 from urlsweep.cli.store_runs import say as say  # re-exported: cli/watch.py uses it
 from urlsweep.reports.visible import visible
@@ -37,9 +35,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_META = "urlsweep.store"
-DEFAULT_EXCLUDE = "429,5xx,errors"
-
 
 def _default_path() -> str:
     from urlsweep.store.db import DEFAULT_PATH
@@ -47,110 +42,8 @@ def _default_path() -> str:
     return DEFAULT_PATH
 
 
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    ctx.meta.setdefault(_META, {})[param.name] = value
-    return value
-
-
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    from urlsweep.options import OptionError
-    from urlsweep.store.cachepolicy import parse_duration
-
-    try:
-        seconds = None if value is None else parse_duration(value)
-    except OptionError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return _remember(ctx, param, seconds)  # type: ignore[no-any-return]
-
-
-def _exclude(ctx: click.Context, param: click.Parameter, value: str) -> ResultFilter:
-    from urlsweep.options import OptionError
-    from urlsweep.store.cachepolicy import ResultFilter
-
-    try:
-        parsed = ResultFilter.parse(value)
-    except OptionError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return _remember(ctx, param, parsed)  # type: ignore[no-any-return]
-
-
-STORE_HELP = "Results store (SQLite) [default: .urlsweep/results.db; env URLSWEEP_STORE]."
-
-
 def store_path_option(f: F) -> F:
-    return click.option(
-        "--store",
-        "store",
-        metavar="PATH",
-        envvar="URLSWEEP_STORE",
-        default=None,
-        help=STORE_HELP,
-    )(f)
-
-
-def store_options(f: F) -> F:
-    """check's store options, collected into StoreArgs (see `StoreArgs.current`)."""
-    decorators = [
-        click.option(
-            "--store",
-            "store",
-            metavar="PATH",
-            envvar="URLSWEEP_STORE",
-            default=None,
-            expose_value=False,
-            callback=_remember,
-            help=STORE_HELP,
-        ),
-        click.option(
-            "--no-store",
-            is_flag=True,
-            envvar="URLSWEEP_NO_STORE",
-            expose_value=False,
-            callback=_remember,
-            help="Keep no results (env URLSWEEP_NO_STORE=1).",
-        ),
-        click.option(
-            "--resume",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help="Continue the latest unfinished run with the same inputs and options: "
-            "finished URLs are not checked again; the output covers the whole run.",
-        ),
-        click.option(
-            "--cache-max-age",
-            metavar="AGE",
-            default=None,
-            expose_value=False,
-            callback=_duration,
-            help="Reuse a stored result younger than AGE (e.g. 30m, 12h, 1d) from any run "
-            "instead of checking again.",
-        ),
-        click.option(
-            "--cache-exclude-status",
-            metavar="LIST",
-            default=DEFAULT_EXCLUDE,
-            show_default=True,
-            expose_value=False,
-            callback=_exclude,
-            help="Results never reused: statuses (404), ranges (500-599), classes (5xx), "
-            "error names (timeout), 'errors' for all, 'none'.",
-        ),
-        click.option(
-            "--fail-after",
-            metavar="N",
-            type=click.IntRange(1, 1000),
-            default=1,
-            show_default=True,
-            expose_value=False,
-            callback=_remember,
-            help="Flag a URL only when it also failed in the N-1 runs before; until then "
-            "it is 'tolerated' (does not fail the exit status).",
-        ),
-    ]
-    for decorate in reversed(decorators):
-        f = decorate(f)
-    return f
+    return options("runs", "store")(f)
 
 
 @dataclass(frozen=True)
@@ -161,18 +54,6 @@ class StoreArgs:
     cache_max_age: float | None = None
     cache_exclude: ResultFilter | None = None
     fail_after: int = 1
-
-    @classmethod
-    def current(cls) -> StoreArgs:
-        values = click.get_current_context().meta.get(_META, {})
-        return cls(
-            path=values.get("store"),
-            enabled=not values.get("no_store", False),
-            resume=bool(values.get("resume", False)),
-            cache_max_age=values.get("cache_max_age"),
-            cache_exclude=values.get("cache_exclude_status"),
-            fail_after=int(values.get("fail_after") or 1),
-        )
 
     @property
     def cache(self) -> CachePolicy | None:
@@ -395,35 +276,17 @@ def runs(store: str | None, limit: int, fmt: str) -> None:
 
 @click.command()
 @store_path_option
-@click.option(
-    "--keep-runs",
-    metavar="N",
-    type=click.IntRange(0, None),
-    default=None,
-    help="Keep the newest N runs, drop older ones.",
-)
-@click.option(
-    "--older-than",
-    metavar="AGE",
-    default=None,
-    help="Drop runs last active more than AGE ago (e.g. 30d, 12w).",
-)
-def prune(store: str | None, keep_runs: int | None, older_than: str | None) -> None:
+@options("prune", "keep_runs", "older_than")
+def prune(store: str | None, keep_runs: int | None, older_than: float | None) -> None:
     """Drop old runs and give their space back to the file system.
 
     Without options, applies the default that every check applies after it is stored:
     the newest 200 runs are kept, and runs older than 90 days are dropped. A live run and
     anything newer are never dropped.
     """
-    from urlsweep.cli.common import fail
-    from urlsweep.options import OptionError
-    from urlsweep.store.cachepolicy import parse_duration
     from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
 
-    try:
-        age = None if older_than is None else parse_duration(older_than)
-    except OptionError as exc:
-        fail(f"--older-than: {exc}")
+    age = older_than
     if keep_runs is None and age is None:
         keep_runs, age = DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
     with open_store(store) as db:

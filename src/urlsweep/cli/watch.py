@@ -22,133 +22,16 @@ if TYPE_CHECKING:
     from urlsweep.options import Options
     from urlsweep.watch.schedule import WatchRule
 
-WATCH_META = "urlsweep.watch"  # (config path, its [[watch]] tables), set by ConfigCommand
-
-# check's options that make no sense for a watch (its output is events, not a report).
-_NOT_FOR_WATCH = (
-    "inputs",
-    "fmt",
-    "output",
-    "processes",
-    "no_progress",
-    "extract",
-    "offline",
-    "fail_on",
-    "dask",
-    "partition_size",
-    "resume",
-    "cache_max_age",
-    "cache_exclude_status",
-)
+from urlsweep.cli.config import WATCH_META
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    from urlsweep.options import OptionError
-    from urlsweep.store.cachepolicy import parse_duration
-
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except OptionError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _watch_options() -> list[click.Parameter]:
-    return [
-        click.Argument(["inputs"], nargs=-1, metavar="INPUT..."),
-        click.Option(
-            ["--every"],
-            default="5m",
-            show_default=True,
-            metavar="INTERVAL",
-            callback=_duration,
-            help="Check every INTERVAL (90s, 5m, 1h; fractions too: 0.5s). [[watch]] tables "
-            "in the config file set other intervals per URL or host.",
-        ),
-        click.Option(
-            ["--rounds"],
-            type=click.IntRange(1, None),
-            default=None,
-            metavar="N",
-            help="Stop after N rounds (default: run until Ctrl-C or SIGTERM).",
-        ),
-        click.Option(
-            ["--serve"],
-            metavar="[HOST:]PORT",
-            default=None,
-            help="Serve the live page, /metrics, /events and /healthz here (HOST defaults "
-            "to 127.0.0.1; another address only when given; port 0 picks a free one).",
-        ),
-        click.Option(
-            ["--on-change-exec"],
-            "on_change_exec",
-            metavar="COMMAND",
-            default=None,
-            help="Run COMMAND (split like a shell would, never run by one) for each change, "
-            "with the event as JSON on stdin.",
-        ),
-        click.Option(
-            ["--exec-timeout"],
-            type=click.FloatRange(0.1, 3600),
-            default=10.0,
-            show_default=True,
-            metavar="SECONDS",
-            help="Kill an --on-change-exec command that runs longer.",
-        ),
-        click.Option(
-            ["--on-change-webhook"],
-            "on_change_webhook",
-            metavar="URL",
-            default=None,
-            help="POST each change as JSON to URL (retried with backoff; failures are logged).",
-        ),
-        click.Option(
-            ["--webhook-format"],
-            type=click.Choice(["json", "slack"]),
-            default="json",
-            show_default=True,
-            help="slack: Slack's incoming-webhook shape, a `text` line plus the event.",
-        ),
-        click.Option(
-            ["--webhook-retries"],
-            type=click.IntRange(0, 20),
-            default=3,
-            show_default=True,
-            metavar="N",
-            help="Attempts after a failed POST, waiting 0.5 s, 1 s, 2 s ... between them.",
-        ),
-        click.Option(
-            ["--dask"],
-            metavar="ADDRESS",
-            default=None,
-            help="Run each round's checks on a Dask cluster (see docs/dask.md); the schedule "
-            "and the server stay here.",
-        ),
-        click.Option(
-            ["--partition-size"],
-            type=click.IntRange(1, 1_000_000),
-            default=500,
-            show_default=True,
-            help="With --dask: URLs per task.",
-        ),
-    ]
-
-
-def build_watch(
-    check: click.Command, command_cls: type[click.Command], hosts_meta: str
-) -> click.Command:
-    """The `watch` command: check's options (minus a report's) and the watch's own."""
-    own = _watch_options()
-    names = {p.name for p in own}
-    params = [
-        own[0],
-        *own[1:],
-        *(p for p in check.params if p.name not in _NOT_FOR_WATCH and p.name not in names),
-    ]
+def build_watch(command_cls: type[click.Command]) -> click.Command:
+    """The `watch` command: its options are the declared ones (urlsweep.options) that apply
+    to it: check's, minus a report's, plus the watch's own."""
+    from urlsweep.cli.flags import command_params
 
     def callback(**kwargs: Any) -> None:
-        _watch(hosts_meta, **kwargs)
+        _watch(**kwargs)
 
     return command_cls(
         "watch",
@@ -156,7 +39,7 @@ def build_watch(
         help=_HELP,
         short_help="Check URLs every interval; report changes, serve a live page.",
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-        params=params,
+        params=[click.Argument(["inputs"], nargs=-1, metavar="INPUT..."), *command_params("watch")],
     )
 
 
@@ -204,60 +87,41 @@ def _rules(source: tuple[str, tuple[Any, ...]] | None) -> tuple[WatchRule, ...]:
     return tuple(rules)
 
 
-def _watch(hosts_meta: str, **params: Any) -> None:
-    from urlsweep.cli.common import fail, warn
+def _watch(**params: Any) -> None:
+    from urlsweep.cli.common import fail, setup_logging, warn
     from urlsweep.cli.interrupts import Interrupts
-    from urlsweep.cli.polite import take_politeness
-    from urlsweep.cli.store_cmds import StoreArgs, say
+    from urlsweep.cli.settings import Settings
+    from urlsweep.cli.store_cmds import say
     from urlsweep.engine.source import SourceError
     from urlsweep.inputs import InputError
-    from urlsweep.options import OptionError, Options
-    from urlsweep.plan import LinkArgs
+    from urlsweep.options import OptionError
     from urlsweep.watch.runner import WatchConfig, Watcher, plan_source
     from urlsweep.watch.sinks import Delivery, ExecSink, Sink, StdoutSink, WebhookSink
 
     ctx = click.get_current_context()
-    inputs: tuple[str, ...] = params.pop("inputs")
-    quiet = bool(params.pop("quiet"))
-    _logging(params.pop("verbose"))
+    settings = Settings.of("watch", params)
+    inputs = settings.inputs
+    quiet = bool(settings.run["quiet"])
+    setup_logging(settings.run["verbose"])
     if not inputs:
         fail("no INPUT given (URLs or files of URLs to watch); see urlsweep watch -h")
     if "-" in inputs:
         fail("watch reads its inputs again every round: give URLs or files, not stdin (-)")
     rules = _rules(ctx.meta.get(WATCH_META))
-    args = StoreArgs.current()
-    every: float = params.pop("every")
-    rounds: int | None = params.pop("rounds")
-    serve: str | None = params.pop("serve")
-    dask: str | None = params.pop("dask")
-    partition_size: int = params.pop("partition_size")
-    link = LinkArgs(
-        input_type=params.pop("input_type"),
-        base_url=params.pop("base_url"),
-        root_dir=params.pop("root_dir"),
-        check_fragments=params.pop("check_fragments"),
-        bare_urls=params.pop("bare_urls"),
-    )
-    exec_cmd, exec_timeout = params.pop("on_change_exec"), params.pop("exec_timeout")
-    webhook, webhook_format = params.pop("on_change_webhook"), params.pop("webhook_format")
-    webhook_retries: int = params.pop("webhook_retries")
     try:
-        options = Options(
-            workers=params.pop("workers"),
-            timeout=params.pop("timeout"),
-            method=params.pop("method"),
-            max_redirects=params.pop("max_redirects"),
-            accept=params.pop("accept"),
-            insecure=params.pop("insecure"),
-            ca_cert=params.pop("ca_cert"),
-            user_agent=params.pop("user_agent"),
-            headers=params.pop("headers"),
-            hosts=ctx.meta.get(hosts_meta, ()),
-            **take_politeness(params),
-        )
+        prepared = settings.prepared(ctx)
+    except (InputError, OptionError) as exc:
+        fail(str(exc))
+    args, link, options, w = prepared.store, prepared.links, prepared.options, prepared.watch
+    dask, partition_size = prepared.run.dask, prepared.run.partition_size
+    exec_cmd, exec_timeout = w["on_change_exec"], w["exec_timeout"]
+    webhook, webhook_format = w["on_change_webhook"], w["webhook_format"]
+    webhook_retries: int = w["webhook_retries"]
+    serve: str | None = w["serve"]
+    try:
         config = WatchConfig(
-            every=every,
-            rounds=rounds,
+            every=w["every"],
+            rounds=w["rounds"],
             rules=rules,
             fail_after=args.fail_after,
         )
@@ -346,17 +210,6 @@ def _watch(hosts_meta: str, **params: Any) -> None:
                 server.stop()
             delivery.close()
     sys.exit(interrupts.exit_code(code))
-
-
-def _logging(verbose: int) -> None:
-    if verbose > 0:
-        import logging
-
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            format="%(asctime)s %(threadName)-20s %(levelname)-5s %(message)s",
-            stream=sys.stderr,
-        )
 
 
 def _open_store(args: Any, quiet: bool, stack: contextlib.ExitStack) -> Any:

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Final
+from typing import Final, Unpack
 
 from urlsweep.engine.dedup import url_digest as url_digest
 from urlsweep.engine.driver import Checker as Checker
@@ -37,8 +37,9 @@ from urlsweep.engine.work import Work as Work
 from urlsweep.engine.work import internal_error as internal_error
 from urlsweep.engine.work import screen as screen
 from urlsweep.engine.work import screen_unique as screen_unique
-from urlsweep.inputs import Target
+from urlsweep.inputs import Target, not_one_url
 from urlsweep.options import Options
+from urlsweep.options.keywords import CheckOptions
 from urlsweep.probe import retry
 from urlsweep.probe import steps as probe
 from urlsweep.probe.context import CheckContext
@@ -292,13 +293,15 @@ class Engine(RunsOnce):
         return result
 
 
-def check(urls: Iterable[str | Target], **options: object) -> Iterator[Result]:
+def check(urls: Iterable[str | Target], **options: Unpack[CheckOptions]) -> Iterator[Result]:
     """Check every URL concurrently and yield a Result for each as it completes.
 
     Accepts any iterable (a generator over a huge file is fine: it is consumed lazily).
     Duplicates, after normalisation, are checked and reported once. Stopping the iteration
-    early cancels the run.
+    early cancels the run. The keywords are the options of docs/library.md; a wrong type or
+    value is an OptionError naming the option.
     """
+    not_one_url(urls)
     opts = Options.from_kwargs(**options)
     targets = (u if isinstance(u, Target) else Target(str(u)) for u in urls)
     return iter(Engine(targets, opts))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from urlsweep.engine.stats import Stats
+from urlsweep.errors import SourceError as SourceError  # defined there, raised here
 from urlsweep.result import Result
 
 
@@ -33,8 +34,3 @@ class ResultSource(Protocol):
     def cancel(self) -> None: ...
 
     def __iter__(self) -> Iterator[Result]: ...
-
-
-class SourceError(RuntimeError):
-    """A ResultSource that cannot go on (say, its cluster went away): the CLI reports it in
-    one line after writing the results it has, like an unreadable input."""

@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Unpack
 from urllib.parse import urljoin, urlsplit
 
 from urlsweep import result as R
@@ -35,6 +36,7 @@ from urlsweep.links.scope import CrawlOptions as CrawlOptions
 from urlsweep.links.scope import Scope as Scope
 from urlsweep.links.sitemap import MAX_NESTING, MAX_SITEMAPS, Entry, remote_steps
 from urlsweep.options import Options
+from urlsweep.options.keywords import CheckOptions
 from urlsweep.probe import steps as probe
 from urlsweep.probe.context import CheckContext
 from urlsweep.probe.policy import confine_credentials
@@ -417,7 +419,7 @@ def crawl_site(
     max_pages: int | None = DEFAULT_MAX_PAGES,
     sitemap: bool = True,
     check_fragments: bool = False,
-    **options: object,
+    **options: Unpack[CheckOptions],
 ) -> Iterator[Result]:
     """Crawl a site from `start` and yield a Result for every link found (see `Crawler`).
 

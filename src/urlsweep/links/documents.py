@@ -14,6 +14,7 @@ import queue
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Unpack
 from urllib.parse import quote, unquote, urljoin
 
 from urlsweep import result as R
@@ -36,6 +37,7 @@ from urlsweep.links.pages import check_with_anchors
 from urlsweep.links.remap import Remap
 from urlsweep.links.resolve import Base, document_base, resolve
 from urlsweep.options import Options
+from urlsweep.options.keywords import CheckOptions
 from urlsweep.probe import steps as probe
 from urlsweep.probe.context import CheckContext
 from urlsweep.probe.policy import confine_credentials
@@ -398,7 +400,7 @@ def check_documents(
     check_fragments: bool = False,
     bare_urls: bool = False,
     allow_outside_root: bool = False,
-    **options: object,
+    **options: Unpack[CheckOptions],
 ) -> Iterator[Result]:
     """Check every link in local HTML/Markdown files, directories or globs.
 

@@ -228,7 +228,7 @@ def _redirect_target(current: str, location: str) -> str:
 
 def invalid(raw: str, exc: InvalidURL, sources: tuple[str, ...] = ()) -> Result:
     """The record for an input line that is not a checkable URL."""
-    outcome = R.SKIPPED if exc.error == R.UNSUPPORTED_SCHEME else R.BROKEN
+    outcome: R.Outcome = "skipped" if exc.error == R.UNSUPPORTED_SCHEME else "broken"
     return Result(url=raw, error=exc.error, detail=str(exc), sources=sources, outcome=outcome)
 
 

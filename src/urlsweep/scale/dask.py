@@ -26,7 +26,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 import distributed
 
@@ -43,8 +43,9 @@ from urlsweep.engine.work import (
     unpack_results,
     unpack_work,
 )
-from urlsweep.inputs import Target
+from urlsweep.inputs import Target, not_one_url
 from urlsweep.options import OptionError, Options
+from urlsweep.options.keywords import CheckOptions
 from urlsweep.probe.policy import Policy
 from urlsweep.result import Result
 from urlsweep.scale.batches import Batch, HostBatches
@@ -394,13 +395,14 @@ def check(
     *,
     partition_size: int = 500,
     max_in_flight: int | None = None,
-    **options: object,
+    **options: Unpack[CheckOptions],
 ) -> Iterator[Result]:
     """Like `urlsweep.check`, with the checks spread over the Dask cluster behind `client`.
 
     `options` are the keyword arguments of `urlsweep.check` (workers = threads per task).
     Records arrive as tasks finish; stopping the iteration early cancels the run.
     """
+    not_one_url(urls)
     opts = Options.from_kwargs(**options)
     targets = (u if isinstance(u, Target) else Target(str(u)) for u in urls)
     source = DaskSource(

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from urlsweep.options import OptionError
+from urlsweep.errors import OptionError
 from urlsweep.result import ERRORS, Result
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

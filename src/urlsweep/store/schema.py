@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Final
 
+from urlsweep.errors import StoreError as StoreError  # defined there, raised here
+
 SCHEMA_VERSION: Final = 2
 FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
@@ -83,10 +85,6 @@ CREATE TABLE seen (                   -- which URLs each run covered
 ) WITHOUT ROWID;
 """
 _OURS: Final = frozenset({"runs", "results", "profiles", "current", "seen"})
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used as asked; the CLI reports it in one line."""
 
 
 def connect(path: Path, *, create: bool) -> sqlite3.Connection:
