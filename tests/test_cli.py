@@ -204,7 +204,10 @@ def test_bad_ca_file_content_is_a_clean_error(tmp_path: Path, http_server: Any) 
     bad = tmp_path / "ca.pem"
     bad.write_text("not a certificate")
     p = run("check", "--ca-cert", str(bad), http_server.base_url.replace("http:", "https:") + "/")
-    assert p.returncode == 1
+    # Refused before any request: a usage error naming the problem, in one line.
+    assert p.returncode == 2, p.stderr
+    assert "holds no PEM certificate" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
     assert "Traceback" not in p.stderr
 
 
