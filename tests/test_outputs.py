@@ -28,11 +28,10 @@ def run(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedPr
 
 
 def one_line_error(p: subprocess.CompletedProcess[str], *words: str) -> None:
-    """Exit 2 and one error line (after it, at most the notice of where results were kept)."""
+    """Exit 2 and exactly one line on stderr: the error (and where results were kept)."""
     assert p.returncode == 2, (p.stdout, p.stderr)
     lines = p.stderr.strip().splitlines()
-    assert lines and lines[0].startswith("urlsweep: error: "), p.stderr
-    assert all(line.startswith("urlsweep: stored as run ") for line in lines[1:]), p.stderr
+    assert len(lines) == 1 and lines[0].startswith("urlsweep: error: "), p.stderr
     for word in words:
         assert word in lines[0], lines[0]
     assert "Traceback" not in p.stderr
@@ -112,8 +111,10 @@ def test_a_full_disk_is_one_line_and_exit_2_and_the_store_keeps_the_results(
     urls.write_text("".join(f"{http_server.base_url}/ok?n={i}\n" for i in range(20)))
     p = run("check", urls, "--store", store, "-f", fmt, "-o", "/dev/full", "--no-progress")
     one_line_error(p, "cannot write /dev/full", "No space left on device")
-    # The run stopped at the first failed write; what was received before is in the store.
-    kept = run("report", "--store", store, "-f", "jsonl")
+    # The run stopped at the first failed write; what was received before is in the store,
+    # and the one line says how to write it again.
+    assert f"stored as run 1 (urlsweep report --store {store} 1)" in p.stderr
+    kept = run("report", "--store", store, "-f", "jsonl", "1")
     assert kept.returncode == 0, kept.stderr
     assert 1 <= len(kept.stdout.splitlines()) <= 20
     one_line_error(run("report", "--store", store, "-o", "/dev/full"), "cannot write /dev/full")

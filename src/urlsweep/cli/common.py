@@ -25,6 +25,18 @@ class OutputError(Exception):
     """The output cannot be written (a full disk, an I/O error): exit 2, one line."""
 
 
+def output_failed(message: str, stored: tuple[int, str] | None) -> None:
+    """The one line for an output that failed mid-run: what failed, and where the results
+    received until then are (the store keeps them; `urlsweep report` writes them again)."""
+    if stored is not None:
+        run, path = stored
+        import shlex
+
+        again = f"urlsweep report --store {shlex.quote(path)} {run}"
+        message += f"; the results so far are stored as run {run} ({again})"
+    fail(message)
+
+
 class StdoutProxy:
     """Resolves sys.stdout at every write, so a progress bar can redirect it above itself.
 

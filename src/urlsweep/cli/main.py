@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from urlsweep._version import __version__
-from urlsweep.cli.common import check_output, fail, setup_logging, warn
+from urlsweep.cli.common import OutputError, check_output, fail, output_failed, setup_logging, warn
 from urlsweep.cli.config import ConfigCommand, with_config
 from urlsweep.cli.flags import command_params
 from urlsweep.cli.interrupts import Interrupts
@@ -25,6 +25,9 @@ from urlsweep.cli.store_cmds import COMMANDS as STORE_COMMANDS
 from urlsweep.cli.store_cmds import stored_run
 from urlsweep.cli.watch import build_watch
 from urlsweep.errors import InputError, OptionError, SourceError
+
+if TYPE_CHECKING:
+    from urlsweep.store.recorder import Recorder
 
 __all__ = ["Prepared", "RunArgs", "Settings", "check", "crawl_command", "execute", "main"]
 
@@ -102,37 +105,46 @@ def execute(p: Prepared) -> None:
         _unused_document_options(p, inputs)
     show_progress = not (run.no_progress or run.quiet) and sys.stderr.isatty()
     interrupts = Interrupts(notify=None if run.quiet else warn)
-    with (
-        interrupts.installed(),
-        contextlib.ExitStack() as cluster,
-        stored_run(p.store, inputs, p.options, quiet=run.quiet) as stored,
-    ):
-        try:
-            dask = None if run.dask is None else dask_engine(run.dask, run.partition_size, cluster)
-            source, documents = plan_run(
-                inputs,
-                p.options,
-                p.links,
-                processes=run.processes,
-                engine=dask,
-                targets=stored.targets,
+    recorder: Recorder | None = None
+    try:
+        with (
+            interrupts.installed(),
+            contextlib.ExitStack() as cluster,
+            stored_run(p.store, inputs, p.options, quiet=run.quiet) as stored,
+        ):
+            try:
+                dask = (
+                    None if run.dask is None else dask_engine(run.dask, run.partition_size, cluster)
+                )
+                source, documents = plan_run(
+                    inputs,
+                    p.options,
+                    p.links,
+                    processes=run.processes,
+                    engine=dask,
+                    targets=stored.targets,
+                )
+            except (InputError, OptionError, SourceError) as exc:
+                fail(str(exc))
+            recorder = stored.recorder
+            total = None if documents or not show_progress else inp.count_lines(inputs)
+            code = run_check(
+                stored.wrap(source),
+                fmt=run.fmt,
+                output=run.output,
+                progress=show_progress,
+                total=total,
+                quiet=run.quiet,
+                group=documents,
+                fail_on=run.fail_on,
+                recorder=stored.recorder,
+                interrupts=interrupts,
+                markdown_limit=run.markdown_limit,
             )
-        except (InputError, OptionError, SourceError) as exc:
-            fail(str(exc))
-        total = None if documents or not show_progress else inp.count_lines(inputs)
-        code = run_check(
-            stored.wrap(source),
-            fmt=run.fmt,
-            output=run.output,
-            progress=show_progress,
-            total=total,
-            quiet=run.quiet,
-            group=documents,
-            fail_on=run.fail_on,
-            recorder=stored.recorder,
-            interrupts=interrupts,
-            markdown_limit=run.markdown_limit,
-        )
+    except OutputError as exc:
+        kept = recorder is not None and recorder.written > 0
+        where = (recorder.run.id, str(recorder.store.path)) if recorder and kept else None
+        output_failed(str(exc), where)
     sys.exit(interrupts.exit_code(code))
 
 

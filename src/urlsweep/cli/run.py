@@ -166,10 +166,9 @@ def run_check(
 
     from urlsweep.reports.text import TextSink, summary_table
 
-    err = Console(stderr=True)
     if output_error is not None:
-        err.print(f"urlsweep: error: {output_error}", markup=False, highlight=False)
-        return EXIT_USAGE
+        raise OutputError(output_error)  # the caller says it, with where the results are
+    err = Console(stderr=True)
     if not quiet:
         err.print(summary_table(summary))
         if sinks and isinstance(sinks[0], TextSink):
