@@ -213,3 +213,49 @@ def test_the_library_reference_page_is_generated_from_the_code() -> None:
     for d in DECLARATIONS:
         if "check" in d.library:
             assert f"| `{d.name}` |" in page
+
+
+def _library_functions() -> dict[str, Any]:
+    import urlsweep
+    from urlsweep.scale import dask as udask
+
+    return {
+        "check": urlsweep.check,
+        "check_documents": urlsweep.check_documents,
+        "crawl_site": urlsweep.crawl_site,
+        "dask.check": udask.check,
+    }
+
+
+def test_every_library_function_takes_exactly_its_declared_keywords() -> None:
+    import inspect
+    import typing
+
+    from urlsweep.options.keywords import CheckOptions
+
+    shared = set(typing.get_type_hints(CheckOptions))
+    for name, fn in _library_functions().items():
+        params = inspect.signature(fn).parameters
+        own = {p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY}
+        takes_all = any(v.kind is inspect.Parameter.VAR_KEYWORD for v in params.values())
+        declared = {d.name for d in DECLARATIONS if name in d.library}
+        assert takes_all, f"{name} takes the options of urlsweep.check"
+        assert declared - shared <= own, f"{name} lacks {sorted(declared - shared - own)}"
+        assert shared <= declared, f"{name}: {sorted(shared - declared)} not declared for it"
+
+
+@pytest.mark.parametrize(
+    "decl", [d for d in DECLARATIONS if d.target == "options" and d.library], ids=lambda d: d.name
+)
+def test_every_library_keyword_arrives_in_the_options(decl: Decl, project: Path) -> None:
+    """The keyword of `urlsweep.check(...)` sets the same field the flag and the key set."""
+    if decl.name == "hosts":  # config tables only: no flag, so no sample text
+        from urlsweep.options import HostRule
+
+        expected: Any = (HostRule("docs.example", max_per_host=2),)
+    else:
+        _, _, expected = sample(decl, None)
+    value = list(expected) if decl.multiple or decl.name == "hosts" else expected
+    got = getattr(Options.from_kwargs(**{decl.name: value}), decl.name)
+    assert got == expected
+    assert got != getattr(Options(), decl.name)
