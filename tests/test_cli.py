@@ -406,3 +406,21 @@ def test_demo_runs_offline() -> None:
     assert "Concurrent: 8 workers" in p.stdout
     assert "faster" in p.stdout
     assert "dns" in p.stdout and "404" in p.stdout
+
+
+def test_vvv_adds_libcurls_own_account_with_secrets_masked(
+    http_server: Any, tmp_path: Path
+) -> None:
+    urls = tmp_path / "urls.txt"  # a file: checked by the worker processes of the default run
+    urls.write_text(f"{http_server.base_url}/ok\n{http_server.base_url}/ok?2\n")
+    secret = ["-H", "Authorization: Bearer s3cr3t-value", "-H", "X-Api-Key: k3y-value"]
+    p = run("check", urls, "--no-store", "-vvv", *secret)
+    assert p.returncode == 0, p.stderr
+    assert "curl > HEAD /ok HTTP/1.1" in p.stderr
+    assert "curl < HTTP/1." in p.stderr and "curl * " in p.stderr
+    assert "curl > Authorization: ***" in p.stderr and "curl > X-Api-Key: ***" in p.stderr
+    assert "s3cr3t-value" not in p.stderr and "k3y-value" not in p.stderr
+    # The server did get them: masking is for the log only.
+    assert any(r.headers.get("x-api-key") == "k3y-value" for r in http_server.requests)
+    p = run("check", urls, "--no-store", "-vv", *secret)
+    assert p.returncode == 0 and "HEAD" in p.stderr and "curl >" not in p.stderr

@@ -169,3 +169,5 @@ def setup_logging(verbose: int) -> None:
         level=logging.DEBUG if verbose > 2 else logging.INFO, handlers=[handler], force=True
     )
     logging.getLogger("urlsweep").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    # libcurl's own verbose account (connections, TLS, headers) only at -vvv
+    logging.getLogger("urlsweep.curl").setLevel(logging.DEBUG if verbose > 2 else logging.INFO)

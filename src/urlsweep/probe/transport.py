@@ -10,6 +10,7 @@ with the header block of the final response.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import socket
 import time
@@ -158,6 +159,27 @@ def retry_after_of(resp: Response | None) -> str | None:
     return resp.header("retry-after") if resp is not None and resp.error is None else None
 
 
+_CURL_LOG: Final = logging.getLogger("urlsweep.curl")
+_CURL_KINDS: Final = {
+    pycurl.INFOTYPE_TEXT: "*",
+    pycurl.INFOTYPE_HEADER_IN: "<",
+    pycurl.INFOTYPE_HEADER_OUT: ">",
+}
+
+
+def _curl_debug(kind: int, data: bytes) -> None:
+    """libcurl's verbose lines (connection, TLS, headers; never bodies), secrets masked."""
+    mark = _CURL_KINDS.get(kind)
+    if mark is None:
+        return
+    for line in data.decode("latin-1").splitlines():
+        name, colon, _ = line.partition(":")
+        if kind != pycurl.INFOTYPE_TEXT and colon and is_secret_header(name.strip()):
+            line = f"{name}: ***"
+        if line.strip():
+            _CURL_LOG.debug("curl %s %s", mark, line)
+
+
 class CookieJar:
     """One cookie store shared by every thread's handle: a per-run jar (--cookies).
 
@@ -283,6 +305,9 @@ class Transport:
             c.setopt(pycurl.COOKIEFILE, "")  # enables the cookie engine, reads no file
             if cookies is not None:
                 cookies.attach(c)
+        if _CURL_LOG.isEnabledFor(logging.DEBUG):  # -vvv: libcurl's own account, as curl -v
+            c.setopt(pycurl.VERBOSE, 1)
+            c.setopt(pycurl.DEBUGFUNCTION, _curl_debug)
         self.last: Response | None = None  # the latest answer, for retry decisions
         self._refused: str | None = None
         self._ex: _Exchange | None = None
