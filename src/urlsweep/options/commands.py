@@ -187,7 +187,7 @@ COMMAND: Final[tuple[Decl, ...]] = (
         "verbose",
         "count",
         0,
-        "Log each check with its thread name (-vv: every request; -vvv: libcurl's own account too).",
+        "Log each check with its thread name (-vv: every request; -vvv: libcurl's account too).",
         target="run",
         short="-v",
         lo=0,
