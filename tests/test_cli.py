@@ -414,7 +414,7 @@ def test_vvv_adds_libcurls_own_account_with_secrets_masked(
     urls = tmp_path / "urls.txt"  # a file: checked by the worker processes of the default run
     urls.write_text(f"{http_server.base_url}/ok\n{http_server.base_url}/ok?2\n")
     secret = ["-H", "Authorization: Bearer s3cr3t-value", "-H", "X-Api-Key: k3y-value"]
-    p = run("check", urls, "--no-store", "-vvv", *secret)
+    p = run("check", str(urls), "--no-store", "-vvv", *secret)
     assert p.returncode == 0, p.stderr
     assert "curl > HEAD /ok HTTP/1.1" in p.stderr
     assert "curl < HTTP/1." in p.stderr and "curl * " in p.stderr
@@ -422,5 +422,5 @@ def test_vvv_adds_libcurls_own_account_with_secrets_masked(
     assert "s3cr3t-value" not in p.stderr and "k3y-value" not in p.stderr
     # The server did get them: masking is for the log only.
     assert any(r.headers.get("x-api-key") == "k3y-value" for r in http_server.requests)
-    p = run("check", urls, "--no-store", "-vv", *secret)
+    p = run("check", str(urls), "--no-store", "-vv", *secret)
     assert p.returncode == 0 and "HEAD" in p.stderr and "curl >" not in p.stderr
