@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 N_HOSTS = 20
 ROUND = re.compile(r"round (\d+): (\d+) checked, (\d+) not ok, ([\d.]+) s, started ([\d.]+) s late")
+PRUNE = re.compile(r"pruned (\d+) old rounds in ([\d.]+) s")
 
 
 def free_port() -> int:
@@ -177,6 +178,7 @@ def main() -> None:
     samples: list[dict[str, float]] = []
     serve: list[str] = []
     events: list[str] = []
+    prunes: list[dict[str, float]] = []
 
     def read_err() -> None:
         assert watch.stderr is not None
@@ -194,6 +196,8 @@ def main() -> None:
                         "rss_kb": proc_kb(watch.pid, "VmRSS"),
                     }
                 )
+            elif m := PRUNE.search(line):
+                prunes.append({"runs": int(m[1]), "seconds": float(m[2]), "t": time.time() - t0})
             elif "serving http" in line:
                 serve.append(line.split("serving ", 1)[1].strip())
             else:
@@ -265,16 +269,24 @@ def main() -> None:
         "rss_peak_mb": round(hwm / 1024, 1),
         "store_first_mb": round(first_store / 1e6, 2),
         "store_last_mb": round(store_bytes(store) / 1e6, 2),
+        "store_max_mb": round(max((s["store_bytes"] for s in samples), default=0) / 1e6, 2),
+        "store_max_last_half_mb": round(
+            max((s["store_bytes"] for s in samples[len(samples) // 2 :]), default=0) / 1e6, 2
+        ),
+        "prunes": len(prunes),
+        "prune_s_median": statistics.median(p["seconds"] for p in prunes) if prunes else None,
+        "prune_s_worst": max(p["seconds"] for p in prunes) if prunes else None,
         "healthz_not_200": health_bad,
         "metrics_scrapes_ok": scrapes,
         "samples": samples,
         "rounds": rounds,
+        "prune_passes": prunes,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     for k, v in report.items():
-        if k not in ("samples", "rounds"):
+        if k not in ("samples", "rounds", "prune_passes"):
             print(f"{k}: {v}")
     shutil.rmtree(tmp, ignore_errors=True)
 

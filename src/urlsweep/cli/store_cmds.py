@@ -280,20 +280,23 @@ def runs(store: str | None, limit: int, fmt: str) -> None:
 def prune(store: str | None, keep_runs: int | None, older_than: float | None) -> None:
     """Drop old runs and give their space back to the file system.
 
-    Without options, applies the default that every check applies after it is stored:
-    the newest 200 runs are kept, and runs older than 90 days are dropped. A live run and
-    anything newer are never dropped.
+    Without options, applies the default that every check applies after it is stored
+    (and a watch as it runs): the newest 200 runs are kept, and runs older than 90 days are
+    dropped. A live run and anything newer are never dropped. A watch's rows go with its
+    rounds; its events are kept for a week (each URL's latest change always).
     """
     from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
+    from urlsweep.watch.state import prune_rows
 
     age = older_than
     if keep_runs is None and age is None:
         keep_runs, age = DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
     with open_store(store) as db:
-        done = db.prune(keep_runs, age)
+        done = db.prune(keep_runs, age, also=lambda c: prune_rows(c, age))
         left = db.run_count()
+    rows = f", {done.rows} watch rows" if done.rows else ""
     click.echo(
-        f"pruned {done.runs} runs ({done.results} results); {left} runs left;"
+        f"pruned {done.runs} runs ({done.results} results{rows}); {left} runs left;"
         f" store {megabytes(done.size_before)} -> {megabytes(done.size_after)}"
     )
 

@@ -28,9 +28,14 @@ def say(message: str, *, quiet: bool) -> None:
 def auto_prune(store: Store, *, quiet: bool) -> None:
     """The documented default retention, applied after every stored check."""
     from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
+    from urlsweep.watch.state import prune_rows
 
     try:
-        done = store.prune(DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN)
+        done = store.prune(
+            DEFAULT_KEEP_RUNS,
+            DEFAULT_OLDER_THAN,
+            also=lambda db: prune_rows(db, DEFAULT_OLDER_THAN),
+        )
     except Exception as exc:  # sqlite3.Error, OSError: the run itself is stored; go on
         say(f"warning: old runs not pruned: {exc}", quiet=quiet)
         return

@@ -92,6 +92,7 @@ def _watch(**params: Any) -> None:
     from urlsweep.cli.interrupts import Interrupts
     from urlsweep.cli.settings import Settings
     from urlsweep.cli.store_cmds import say
+    from urlsweep.cli.store_runs import megabytes
     from urlsweep.engine.source import SourceError
     from urlsweep.inputs import InputError
     from urlsweep.options import OptionError
@@ -166,6 +167,13 @@ def _watch(**params: Any) -> None:
                     f" started {lag:.3f} s late"
                 )
 
+        def on_prune(done: Any, seconds: float) -> None:
+            if not quiet and (done.runs or done.rows):
+                log(
+                    f"pruned {done.runs} old rounds in {seconds:.3f} s"
+                    f" (store {megabytes(done.size_before)} -> {megabytes(done.size_after)})"
+                )
+
         try:
             watcher = Watcher(
                 inputs,
@@ -177,6 +185,7 @@ def _watch(**params: Any) -> None:
                 delivery=delivery,
                 on_round=on_round,
                 on_error=lambda message: log(f"error: {message}; trying again next round"),
+                on_prune=on_prune,
             )
         except OptionError as exc:
             fail(str(exc))

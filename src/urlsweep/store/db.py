@@ -13,9 +13,10 @@ import contextlib
 import json
 import os
 import socket
+import sqlite3
 import time
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -165,15 +166,26 @@ class Store:
                 total += os.stat(f"{self.path}{suffix}").st_size
         return total
 
-    def prune(self, keep_runs: int | None, older_than: float | None) -> Pruned:
-        """Drop the oldest runs (see `prune.due`) and give the space back."""
+    def prune(
+        self,
+        keep_runs: int | None,
+        older_than: float | None,
+        *,
+        also: Callable[[sqlite3.Connection], int] | None = None,
+    ) -> Pruned:
+        """Drop the oldest runs (see `prune.due`) and give the space back.
+
+        `also` drops rows of tables beside the store's own (a watch's, which refer to
+        runs) once the runs are gone, before the space is given back; it returns how many.
+        """
         before = self.size()
         drop = due(self.db, keep_runs, older_than)
-        if not drop:
-            return Pruned(0, 0, before, before)
         done = prune(self.db, drop, before)
+        rows = also(self.db) if also is not None else 0
+        if not done.runs and not rows:
+            return Pruned(0, 0, before, before)
         give_back(self.db)
-        return Pruned(done.runs, done.results, before, self.size())
+        return Pruned(done.runs, done.results, before, self.size(), rows)
 
     def previous_run(self, run: Run) -> Run | None:
         """The run before `run` over the same inputs: what its changes are measured against."""

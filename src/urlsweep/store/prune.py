@@ -26,6 +26,7 @@ class Pruned:
     results: int
     size_before: int
     size_after: int
+    rows: int = 0  # other rows dropped beside the runs (a watch's, see Store.prune)
 
 
 def due(db: sqlite3.Connection, keep_runs: int | None, older_than: float | None) -> list[int]:

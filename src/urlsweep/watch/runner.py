@@ -11,6 +11,7 @@ finishes its checks in flight and is recorded as interrupted.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import OptionError, Options
+from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
 from urlsweep.summary import Summary
 from urlsweep.watch.board import Board
 from urlsweep.watch.changes import Event, Tracker
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from urlsweep.engine.source import ResultSource
     from urlsweep.plan import LinkArgs
     from urlsweep.store.db import Store
+    from urlsweep.store.prune import Pruned
     from urlsweep.watch.state import WatchState
 
 log = logging.getLogger("urlsweep")
@@ -38,6 +41,8 @@ Due = Callable[[Iterable[Target]], Iterable[Target]]
 # Makes one round's source; `due` filters the targets of URL lists (None: check them all).
 MakeSource = Callable[[Due], "ResultSource"]
 SAVE_EVERY = 30.0  # seconds between writes of the URL states (and at the end)
+PRUNE_EVERY = 30.0  # seconds between the store's retention passes
+PRUNE_OVERDUE = 600.0  # a pass deferred this long runs even without slack before a round
 
 
 def plan_source(
@@ -80,6 +85,12 @@ class WatchConfig:
     rounds: int | None = None  # None: until stopped
     rules: tuple[WatchRule, ...] = ()
     fail_after: int = 1
+    # The store's retention, applied while the watch runs (every round is a run): the
+    # default every `check` applies after it (see `urlsweep prune`); None keeps all.
+    keep_runs: int | None = DEFAULT_KEEP_RUNS
+    older_than: float | None = DEFAULT_OLDER_THAN
+    prune_every: float = PRUNE_EVERY
+    prune_overdue: float = PRUNE_OVERDUE
 
 
 @dataclass
@@ -89,6 +100,7 @@ class RoundStats:
     lags: list[float] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     missed: int = 0
+    prunes: list[float] = field(default_factory=list)  # seconds each retention pass took
 
 
 class Watcher:
@@ -110,6 +122,7 @@ class Watcher:
         delivery: Delivery | None = None,
         on_round: Callable[[int, Summary, float, float], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_prune: Callable[[Pruned, float], None] | None = None,
     ) -> None:
         self.inputs = list(inputs)
         self.options = options
@@ -120,6 +133,7 @@ class Watcher:
         self.delivery = delivery
         self.on_round = on_round
         self.on_error = on_error
+        self.on_prune = on_prune
         self.tracker = Tracker(config.fail_after)
         self.schedule = Schedule(config.every, config.rules)
         self.board = Board(self.schedule.tick)
@@ -129,7 +143,8 @@ class Watcher:
         self._source: ResultSource | None = None
         self._state: WatchState | None = None
         self._round = 0
-        self._saved = time.monotonic()
+        self._saved = self._pruned = time.monotonic()
+        self._prune_cost = 0.05  # seconds, until a pass is measured
         self.interrupted = False
         if store is not None:
             self._restore(store)
@@ -202,9 +217,45 @@ class Watcher:
                     skipped = int(behind // tick)
                     self.stats.missed += skipped
                     planned += skipped * tick
+                self._retain(planned)
         finally:
             self.board.stopping = True
             self.save()
+
+    def _retain(self, next_start: float) -> None:
+        """The store's retention, between rounds: every round adds a run, and without it
+        a watch's store grows for ever. A pass runs `prune_every` seconds after the last,
+        in the slack before the next round when it fits (twice the last pass's time), or
+        once deferred `prune_overdue` seconds (a store must stay bounded even when rounds
+        overrun their slots)."""
+        if self.store is None or self._state is None or self._stop.is_set():
+            return
+        config = self.config
+        if config.keep_runs is None and config.older_than is None:
+            return
+        since = time.monotonic() - self._pruned
+        if since < config.prune_every:
+            return
+        slack = next_start - time.time()
+        if slack < 2 * self._prune_cost and since < config.prune_every + config.prune_overdue:
+            return
+        from urlsweep.watch.state import prune_rows
+
+        t0 = time.monotonic()
+        try:
+            done = self.store.prune(
+                config.keep_runs,
+                config.older_than,
+                also=lambda db: prune_rows(db, config.older_than),
+            )
+        except (sqlite3.Error, OSError) as exc:  # the rounds are stored; the watch goes on
+            done = None
+            log.warning("old rounds not pruned: %s", exc)
+        self._pruned = time.monotonic()
+        self._prune_cost = self._pruned - t0
+        self.stats.prunes.append(self._prune_cost)
+        if done is not None and self.on_prune is not None:
+            self.on_prune(done, self._prune_cost)
 
     def _rate_gap(self) -> float:
         """How long a host's next request waits at least under the strictest rate limit.

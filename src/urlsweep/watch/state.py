@@ -15,8 +15,9 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from urlsweep.watch.board import RECENT_EVENTS
 from urlsweep.watch.changes import Event, UrlState
 
 if TYPE_CHECKING:
@@ -50,6 +51,63 @@ CREATE TABLE IF NOT EXISTS watch_rounds (
     PRIMARY KEY (watch, round)
 ) WITHOUT ROWID;
 """
+# What retention keeps of the events: a week of them (what the page's week covers), at most
+# EVENTS_CAP a watch even then (a URL flapping every second), and always each URL's latest
+# (its "last change") and the newest RECENT_EVENTS (what a restarted page lists).
+EVENTS_FOR: Final = 7 * 86400.0
+EVENTS_CAP: Final = 20_000
+
+
+def prune_rows(db: sqlite3.Connection, older_than: float | None = None) -> int:
+    """Drop the watch rows nothing needs any more, for every watch in the store: rounds
+    whose run the store dropped (each watch's latest stays: its round counter), events
+    as EVENTS_FOR says, and URLs no round checked for `older_than` seconds. Run after the
+    store dropped its runs (Store.prune's `also`); returns the rows dropped."""
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"watch_rounds", "watch_events", "watch_url_states"} <= names:
+        return 0  # no watch ever used this store
+    now = time.time()
+    n = 0
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        n += db.execute(
+            "DELETE FROM watch_rounds WHERE run_id NOT IN (SELECT id FROM runs)"
+            " AND round < (SELECT max(w.round) FROM watch_rounds w"
+            " WHERE w.watch = watch_rounds.watch)"
+        ).rowcount
+        watches = [w for (w,) in db.execute("SELECT DISTINCT watch FROM watch_events")]
+        for watch in watches:
+            n += _prune_events(db, watch, now)
+        if older_than is not None:
+            n += db.execute(
+                "DELETE FROM watch_url_states WHERE coalesce(planned, since, 0) < ?",
+                (now - older_than,),
+            ).rowcount
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return n
+
+
+def _prune_events(db: sqlite3.Connection, watch: str, now: float) -> int:
+    def nth_newest(k: int) -> int:
+        row = db.execute(
+            "SELECT id FROM watch_events WHERE watch = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (watch, k - 1),
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    recent, capped = nth_newest(RECENT_EVENTS), nth_newest(EVENTS_CAP)
+    if not recent:
+        return 0  # fewer than RECENT_EVENTS events: all stay
+    # Older than the newest RECENT_EVENTS, out of the week or beyond the cap, not a latest.
+    return db.execute(
+        "DELETE FROM watch_events WHERE watch = ? AND id < ? AND (at < ? OR id < ?)"
+        " AND id NOT IN (SELECT max(id) FROM watch_events WHERE watch = ?"
+        " GROUP BY json_extract(event, '$.url'))",
+        (watch, recent, now - EVENTS_FOR, capped, watch),
+    ).rowcount
 
 
 class WatchState:
