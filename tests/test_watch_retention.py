@@ -48,7 +48,7 @@ def watch_rows(
 
         w = Watcher(urls, Options(retries=0), config, store=store, on_round=after)
         w.run()
-        assert len(w.stats.prunes) == (rounds - 1 if keep_runs is not None else 0)
+        assert len(w.stats.prunes) == (rounds if keep_runs is not None else 0)  # + one at the end
     return seen
 
 
@@ -135,3 +135,20 @@ def test_prune_drops_watch_rows_keeps_last_changes_and_the_round_counter(
     assert again.returncode == 1, again.stderr
     assert "resuming after round 5" in again.stderr and "round 6:" in again.stderr
     assert again.stdout == ""  # the 404's change is not announced again
+
+
+def test_watch_keep_runs_flag_prunes_its_rounds(
+    tmp_path: Path, http_server: TestHTTPServer
+) -> None:
+    store = tmp_path / "s.db"
+    args = ["watch", http_server.url("/ok"), "--every", "0.05s", "--store", str(store)]
+    p = run(*args, "--rounds", "6", "--keep-runs", "2", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "pruned 4 old rounds" in p.stderr  # the pass at the end (passes are 30 s apart)
+    with sqlite3.connect(store) as db:
+        c = counts(db)
+    assert c["runs"] == c["watch_rounds"] == 2 and c["seen"] == 2
+    p = run(*args, "--rounds", "2", "--older-than", "1h", cwd=tmp_path)  # no --keep-runs
+    assert p.returncode == 0 and "resuming after round 6" in p.stderr, p.stderr
+    with sqlite3.connect(store) as db:
+        assert counts(db)["runs"] == 4  # 1 h alone replaces the default: all rounds stay

@@ -96,6 +96,7 @@ def _watch(**params: Any) -> None:
     from urlsweep.engine.source import SourceError
     from urlsweep.inputs import InputError
     from urlsweep.options import OptionError
+    from urlsweep.store.prune import DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
     from urlsweep.watch.runner import WatchConfig, Watcher, plan_source
     from urlsweep.watch.sinks import Delivery, ExecSink, Sink, StdoutSink, WebhookSink
 
@@ -119,12 +120,17 @@ def _watch(**params: Any) -> None:
     webhook, webhook_format = w["on_change_webhook"], w["webhook_format"]
     webhook_retries: int = w["webhook_retries"]
     serve: str | None = w["serve"]
+    keep_runs, older_than = w["keep_runs"], w["older_than"]
+    if keep_runs is None and older_than is None:  # as `urlsweep prune` without options
+        keep_runs, older_than = DEFAULT_KEEP_RUNS, DEFAULT_OLDER_THAN
     try:
         config = WatchConfig(
             every=w["every"],
             rounds=w["rounds"],
             rules=rules,
             fail_after=args.fail_after,
+            keep_runs=keep_runs,
+            older_than=older_than,
         )
     except (InputError, OptionError) as exc:
         fail(str(exc))

@@ -231,8 +231,15 @@ COMMAND: Final[tuple[Decl, ...]] = (
         "int",
         None,
         "Keep the newest N runs, drop older ones.",
-        commands=frozenset({PRUNE}),
-        target="run",
+        commands=frozenset({PRUNE, WATCH}),
+        target="watch",
+        help_for=(
+            (
+                WATCH,
+                "Keep the newest N rounds in the store, pruned as the watch goes (every round"
+                " is a run; default: 200, and 90 days, as check applies after it).",
+            ),
+        ),
         lo=0,
         metavar="N",
         example="10",
@@ -242,8 +249,15 @@ COMMAND: Final[tuple[Decl, ...]] = (
         "custom",
         None,
         "Drop runs last active more than AGE ago (e.g. 30d, 12w).",
-        commands=frozenset({PRUNE}),
-        target="run",
+        commands=frozenset({PRUNE, WATCH}),
+        target="watch",
+        help_for=(
+            (
+                WATCH,
+                "Drop rounds older than AGE from the store as the watch goes (e.g. 7d); given"
+                " with or without --keep-runs, the two replace the default retention.",
+            ),
+        ),
         parse=parse_duration,
         pytype=float,
         metavar="AGE",

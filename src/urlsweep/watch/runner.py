@@ -210,6 +210,7 @@ class Watcher:
                 not_before = time.time() + gap
                 done += 1
                 if self.config.rounds is not None and done >= self.config.rounds:
+                    self._retain(None)  # the last round is done: as check, prune at the end
                     break
                 planned += tick
                 behind = time.time() - planned
@@ -222,23 +223,24 @@ class Watcher:
             self.board.stopping = True
             self.save()
 
-    def _retain(self, next_start: float) -> None:
+    def _retain(self, next_start: float | None) -> None:
         """The store's retention, between rounds: every round adds a run, and without it
         a watch's store grows for ever. A pass runs `prune_every` seconds after the last,
         in the slack before the next round when it fits (twice the last pass's time), or
         once deferred `prune_overdue` seconds (a store must stay bounded even when rounds
-        overrun their slots)."""
+        overrun their slots); with no next round (None), at once."""
         if self.store is None or self._state is None or self._stop.is_set():
             return
         config = self.config
         if config.keep_runs is None and config.older_than is None:
             return
         since = time.monotonic() - self._pruned
-        if since < config.prune_every:
-            return
-        slack = next_start - time.time()
-        if slack < 2 * self._prune_cost and since < config.prune_every + config.prune_overdue:
-            return
+        if next_start is not None:
+            if since < config.prune_every:
+                return
+            slack = next_start - time.time()
+            if slack < 2 * self._prune_cost and since < config.prune_every + config.prune_overdue:
+                return
         from urlsweep.watch.state import prune_rows
 
         t0 = time.monotonic()
