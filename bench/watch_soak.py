@@ -16,6 +16,7 @@ stdout. Nothing leaves loopback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -111,6 +112,17 @@ def proc_kb(pid: int, field: str) -> int:
 
 def store_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+def table_rows(path: Path) -> dict[str, int]:
+    """Rows per table of the store once the watch ended: what retention bounds."""
+    import sqlite3
+
+    if not path.exists():
+        return {}
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: int(db.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names}
 
 
 def get(url: str) -> tuple[int, str]:
@@ -245,6 +257,7 @@ def main() -> None:
         r.join()
     nginx.terminate()
     nginx.wait(10)
+    rows = table_rows(store)
     lags = [r["lag"] for r in rounds]
     secs = [r["seconds"] for r in rounds]
     hwm = max([s["hwm_kb"] for s in samples] + [r["rss_kb"] for r in rounds] + [peak])
@@ -273,6 +286,7 @@ def main() -> None:
         "store_max_last_half_mb": round(
             max((s["store_bytes"] for s in samples[len(samples) // 2 :]), default=0) / 1e6, 2
         ),
+        "store_rows_last": rows,
         "prunes": len(prunes),
         "prune_s_median": statistics.median(p["seconds"] for p in prunes) if prunes else None,
         "prune_s_worst": max(p["seconds"] for p in prunes) if prunes else None,

@@ -152,3 +152,22 @@ def test_watch_keep_runs_flag_prunes_its_rounds(
     assert p.returncode == 0 and "resuming after round 6" in p.stderr, p.stderr
     with sqlite3.connect(store) as db:
         assert counts(db)["runs"] == 4  # 1 h alone replaces the default: all rounds stay
+
+
+def test_watch_help_and_docs_list_every_watch_option(tmp_path: Path) -> None:
+    """Each option of watch's own (not check's) is in `watch --help` and in docs/watch.md's
+    table, with --keep-runs and --older-than, which watch shares with prune."""
+    from urlsweep.options.declare import CHECK, WATCH
+    from urlsweep.options.table import DECLARATIONS
+
+    own = [
+        d.long for d in DECLARATIONS if d.cli and WATCH in d.commands and CHECK not in d.commands
+    ]
+    assert {"--every", "--keep-runs", "--older-than"} <= set(own)
+    p = run("watch", "--help", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    doc = (Path(__file__).parent.parent / "docs" / "watch.md").read_text()
+    table = [line for line in doc.splitlines() if line.startswith("| `--")]
+    for flag in own:
+        assert flag in p.stdout, flag
+        assert any(f"`{flag}" in line for line in table), flag
