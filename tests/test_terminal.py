@@ -86,7 +86,7 @@ def test_a_long_listing_ends_with_the_broken_ones_again(
     http_server: TestHTTPServer, tmp_path: Path
 ) -> None:
     urls = _urls(tmp_path, http_server, 40)  # 10 broken, more than a screenful in all
-    term = Pty(80, 24)
+    term = Pty(80, 40)  # room for the summary and all 10 again (two lines each)
     assert term.run([*CMD, "check", str(urls), "--no-progress"], _env(tmp_path)) == 1
     lines = term.screen().text()
     total = next(i for i, line in enumerate(lines) if line.startswith("total"))
@@ -102,6 +102,34 @@ def test_a_long_listing_ends_with_the_broken_ones_again(
     term = Pty(80, 24)
     assert term.run([*CMD, "check", str(short), "--no-progress"], _env(tmp_path)) == 1
     assert not any(line.startswith("not ok (") for line in term.screen().text())
+
+
+def test_a_recap_longer_than_the_screen_keeps_the_summary_in_view(
+    http_server: TestHTTPServer, tmp_path: Path
+) -> None:
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{http_server.base_url}/status/404?n={i}\n" for i in range(60)))
+    term = Pty(80, 24)
+    assert term.run([*CMD, "check", str(urls), "--no-progress"], _env(tmp_path)) == 1
+    lines = term.screen().text()  # the scrollback too
+    while lines and not lines[-1].strip():
+        lines.pop()
+    screen = lines[-23:]  # what the last 24-row screen shows above the prompt
+    shown = [line for line in screen if line.strip()]
+    # The whole summary and the recap's end are on the last screen.
+    assert any(line.startswith("broken") for line in screen)  # the summary's first row
+    assert any(line.startswith("total") and line.rstrip().endswith("60") for line in screen)
+    assert any(line.startswith("not ok (60)") for line in screen)
+    again = [line for line in screen if line.startswith("✗")]
+    more = next(line for line in shown if line.startswith("... and "))
+    left = int(more.split()[2])
+    assert 3 <= len(again) < 24 and len(again) + left == 60
+    # It says where the rest are, and that command lists them.
+    assert "urlsweep report -q" in more
+    p = subprocess.run(
+        [*CMD, "report", "-q"], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 1 and p.stdout.count("/status/404") == 60
 
 
 def test_escape_sequences_from_a_page_never_reach_the_terminal_raw(

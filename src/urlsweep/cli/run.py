@@ -170,10 +170,12 @@ def run_check(
         raise OutputError(output_error)  # the caller says it, with where the results are
     err = Console(stderr=True)
     if not quiet:
-        err.print(summary_table(summary))
+        table = summary_table(summary)
+        err.print(table)
         if sinks and isinstance(sinks[0], TextSink):
+            more = "urlsweep report -q lists them all" if recorder is not None else ""
             try:
-                sinks[0].recap()
+                sinks[0].recap(reserved=table.row_count + 3, more=more)  # + "stored as", prompt
             except BrokenPipeError:
                 quiet_stdout()
     if input_error is not None:

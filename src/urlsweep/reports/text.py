@@ -28,7 +28,6 @@ CHANGE_LABELS = {"newly_broken": "newly broken", "newly_fixed": "newly fixed"}
 _CHANGE_STYLE = {"newly_broken": "bold red", "newly_fixed": "bold green"}
 # The status column holds an HTTP status, an error name or an outcome: as wide as the longest.
 STATUS_WIDTH = max(len(name) for name in (*ERRORS, *OUTCOMES, "000"))
-RECAP_MAX = 1000  # broken results repeated after the summary of a long terminal listing
 
 
 def status_text(result: Result) -> str:
@@ -125,22 +124,35 @@ class TextSink(Sink):
             self._lines += 1 + max(0, shown.cell_len - 1) // max(1, self.console.width)
             if needs_attention(result) and not self.only_failures:
                 self._attention_total += 1
-                if len(self._attention) < RECAP_MAX:
+                if len(self._attention) < self.console.height:  # a screenful at most
                     self._attention.append(result)
         self.console.print(shown)
         self.lines_written += 1
         self.maybe_flush()
 
-    def recap(self) -> None:
-        """After the summary: the broken results again, when the listing scrolled them away."""
+    def recap(self, reserved: int = 0, more: str = "") -> None:
+        """After the summary: the broken results again, when the listing scrolled them away.
+
+        Only as many as fit the screen with the summary's `reserved` lines, so the summary
+        stays in view; `more` says where the rest are."""
         if not self._attention or self._lines <= self.console.height:
             return
         n = self._attention_total
-        self.console.print(Text(f"\nnot ok ({n}):", style="bold"))
+        room = self.console.height - reserved - 3  # blank + header, "... more"
+        lines: list[Text] = []
         for result in self._attention:
-            self.console.print(result_line(result))
-        if n > len(self._attention):
-            self.console.print(f"... and {n - len(self._attention)} more", markup=False)
+            line = result_line(result)
+            height = len(self.console.render_lines(line, pad=False))
+            if room - height < 0 and lines:
+                break
+            room -= height
+            lines.append(line)
+        self.console.print(Text(f"\nnot ok ({n}):", style="bold"))
+        for line in lines:
+            self.console.print(line)
+        if n > len(lines):
+            rest = f"... and {n - len(lines)} more"
+            self.console.print(f"{rest} ({more})" if more else rest, markup=False)
         self.flush()
 
     def close(self, summary: Summary) -> None:
