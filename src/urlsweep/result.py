@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 # Error categories. A record has at most one; `None` means the server answered.
@@ -62,6 +63,33 @@ SKIPPED: Final = "skipped"
 # Not ok, but failing for fewer runs in a row than --fail-after asks: not flagged yet.
 TOLERATED: Final = "tolerated"
 OUTCOMES: Final = (OK, BROKEN, UNVERIFIABLE, SKIPPED, TOLERATED)
+
+# The userinfo of a URL anywhere in a text: scheme, then the user up to the first ":", then
+# the password up to the last "@" of the authority (a raw "@" in a password is allowed;
+# quotes, "<", ">" and spaces are percent-encoded in a URL, so they end it).
+_USERINFO: Final = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.-]*:[/\\]{2})([^\s/\\?#@:\"<>`]*)(:[^\s/\\?#\"<>`]*)?@"
+)
+MASK: Final = "***"
+
+
+def mask_userinfo(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ``***`` (a lone user name,
+    often a token, too): what is shown, logged or stored; the check itself keeps the real one.
+
+    The one masking function: records leaving the engine, store keys, run inputs and log
+    lines all pass through it (docs/security.md).
+    """
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(_masked, text)
+
+
+def _masked(m: re.Match[str]) -> str:
+    scheme, user, password = m.groups()
+    if password is None:
+        return f"{scheme}{MASK}@" if user else m.group()
+    return f"{scheme}{user}:{MASK}@"
 
 
 FIELDS: Final = (
@@ -131,6 +159,24 @@ class Result:
         if self.status is None:
             return self.outcome  # not an HTTP answer: a skipped link, a local file
         return f"http_{self.status}"
+
+    def masked(self) -> Result:
+        """This record as it may be shown or kept: URL passwords replaced by ``***``.
+
+        Applied once where records leave the engine (the CLI's run, watch, the store's
+        writer); the record itself when no field holds an "@" (the common case, no copy).
+        """
+        texts = (self.url, self.final_url or "", self.detail, *self.sources)
+        if not any("@" in t for t in texts) and not any("@" in h.url for h in self.redirects):
+            return self
+        return replace(
+            self,
+            url=mask_userinfo(self.url),
+            final_url=None if self.final_url is None else mask_userinfo(self.final_url),
+            detail=mask_userinfo(self.detail),
+            redirects=tuple(Hop(mask_userinfo(h.url), h.status) for h in self.redirects),
+            sources=tuple(mask_userinfo(s) for s in self.sources),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

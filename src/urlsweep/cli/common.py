@@ -159,9 +159,12 @@ def setup_logging(verbose: int) -> None:
         return
     import logging  # here: 9 ms of start-up that only -v needs (before workers are spawned)
 
+    from urlsweep.result import mask_userinfo
+
     class Inert(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
-            return visible(super().format(record))  # URLs and answers come from outside
+            # URLs and answers come from outside; passwords in URLs are never logged
+            return visible(mask_userinfo(super().format(record)))
 
     handler = logging.StreamHandler(_StderrProxy())
     handler.setFormatter(Inert("%(asctime)s %(threadName)-20s %(levelname)-5s %(message)s"))

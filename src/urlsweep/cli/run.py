@@ -133,9 +133,10 @@ def run_check(
                             for result in engine:
                                 if printer.ident is None:
                                     printer.start()
-                                summary.add(result)
                                 if recorder is not None:
-                                    recorder.write(result)
+                                    recorder.write(result)  # masks what it keeps
+                                result = result.masked()  # what every format shows
+                                summary.add(result)
                                 write(result)
                                 bar.received += 1
                             complete = not interrupts.interrupted

@@ -15,7 +15,7 @@ from typing import Any, Final
 from urlsweep.engine.dedup import url_digest
 from urlsweep.inputs import Target
 from urlsweep.options import Options, StatusSet, is_secret_header
-from urlsweep.result import Result
+from urlsweep.result import Result, mask_userinfo
 from urlsweep.urls import InvalidURL, normalise
 
 # Options that change what a result says (the cache and --resume only reuse results made
@@ -51,7 +51,9 @@ def _signed(digest: int) -> int:
 
 
 def key_of(url: str) -> int:
-    return _signed(url_digest(url))
+    """The store's key of a URL: of its masked form, as the store keeps it (a password in
+    the URL is never written to disk, not even hashed into a key)."""
+    return _signed(url_digest(mask_userinfo(url)))
 
 
 def target_key(target: Target) -> int:
@@ -132,11 +134,12 @@ def secrets_digest(options: Options) -> str | None:
 
 
 def input_names(inputs: Sequence[str]) -> list[str]:
-    """Inputs as they identify a run: files by absolute path, URLs and stdin as given."""
+    """Inputs as they identify a run: files by absolute path, URLs and stdin as given
+    (passwords in URLs masked: these names are stored)."""
     names = []
     for arg in inputs:
         if arg == "-" or "://" in arg:
-            names.append(arg)
+            names.append(mask_userinfo(arg))
         else:
             names.append(os.path.abspath(arg))
     return names
@@ -164,7 +167,14 @@ class Identity:
     def of(cls, inputs: Sequence[str], options: Options) -> Identity:
         names = input_names(inputs)
         profile = profile_dict(options)
-        return cls(_hash({"inputs": names, "options": profile}), _hash(profile), _hash(names))
+        run: dict[str, object] = {"inputs": names, "options": profile}
+        passwords = [u for u in inputs if "://" in u and mask_userinfo(u) != u]
+        if passwords:  # masked in `names`: a resume with another password is another run
+            data = json.dumps(passwords).encode()
+            run["passwords"] = hashlib.pbkdf2_hmac(
+                "sha256", data, _SECRET_SALT, _SECRET_ROUNDS
+            ).hex()[:32]
+        return cls(_hash(run), _hash(profile), _hash(names))
 
 
 def _hash(obj: object) -> str:

@@ -60,7 +60,7 @@ class Recorder:
         self.written += 1
         if origin is None:
             return
-        self._pending.append(Item(result, origin[0], origin[1], self._seq))
+        self._pending.append(Item(result.masked(), origin[0], origin[1], self._seq))
         self._seq += 1
         if (
             len(self._pending) >= BATCH_ROWS

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from urlsweep.engine.dedup import DigestSet
 from urlsweep.engine.stats import Stats
 from urlsweep.inputs import Target
-from urlsweep.result import INVALID_URL, SKIPPED, TOLERATED, Result
+from urlsweep.result import INVALID_URL, SKIPPED, TOLERATED, Result, mask_userinfo
 from urlsweep.store.cachepolicy import CachePolicy
 from urlsweep.store.db import Store, Stored
 from urlsweep.store.keys import result_key, target_key
@@ -36,6 +36,12 @@ _RESULT: Final = 0
 _HIT: Final = 1
 _ERROR: Final = 2
 _END: Final = 3
+
+
+def _cacheable(target: Target) -> bool:
+    """A URL with a password is checked every time: its result may not be another
+    password's, and the store keeps no trace of which password it had."""
+    return not target.invalid and ("@" not in target.raw or mask_userinfo(target.raw) == target.raw)
 
 
 class Reuse:
@@ -181,7 +187,7 @@ class Reuse:
                             self.stats.add(duplicates=1)
                         seen[i] = 1
                         continue
-                if reader is not None and cache is not None and not target.invalid:
+                if reader is not None and cache is not None and _cacheable(target):
                     if key % (1 << 64) in hits:
                         self.stats.add(duplicates=1)
                         continue

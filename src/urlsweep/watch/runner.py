@@ -292,6 +292,7 @@ class Watcher:
             if self._stop.is_set():
                 source.cancel()
             for result in source:
+                result = result.masked()  # shown, stored and announced without passwords
                 at = time.time()
                 key = result_key(result)
                 summary.add(result)
