@@ -49,9 +49,9 @@ def main() -> None:
 def _usage_error(exc: click.ClickException) -> None:
     import click
 
-    from urlsweep.reports.visible import visible
+    from urlsweep.reports.visible import shown
 
-    message = visible(exc.format_message()).replace("\n", " ").rstrip(".")
+    message = shown(exc.format_message()).replace("\n", " ").rstrip(".")
     ctx = getattr(exc, "ctx", None)
     where = f"; see {ctx.command_path} -h" if isinstance(exc, click.UsageError) and ctx else ""
     with contextlib.suppress(OSError, ValueError):
@@ -71,9 +71,9 @@ def _internal_error(exc: Exception) -> None:
 
         traceback.print_exception(exc, file=sys.stderr)
     hint = "" if verbose else "; run with -v for the traceback"
-    from urlsweep.reports.visible import visible
+    from urlsweep.reports.visible import shown
 
-    message = visible(f"{type(exc).__name__}: {exc}")
+    message = shown(f"{type(exc).__name__}: {exc}")
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.write(f"urlsweep: internal error: {message}{hint}\n")
     _leave(EXIT_INTERNAL)

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import click
 
-from urlsweep.reports.visible import visible
+from urlsweep.reports.visible import shown
 
 EXIT_OK = 0
 
@@ -59,7 +59,7 @@ class StdoutProxy:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"urlsweep: error: {visible(message)}", err=True)
+    click.echo(f"urlsweep: error: {shown(message)}", err=True)
     sys.exit(code)
 
 
@@ -67,7 +67,7 @@ def warn(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(f"[yellow]{escape(visible(message))}[/]")
+    Console(stderr=True, soft_wrap=True).print(f"[yellow]{escape(shown(message))}[/]")
 
 
 def _same(a: str, b: str) -> bool:
@@ -159,12 +159,10 @@ def setup_logging(verbose: int) -> None:
         return
     import logging  # here: 9 ms of start-up that only -v needs (before workers are spawned)
 
-    from urlsweep.result import mask_userinfo
-
     class Inert(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
             # URLs and answers come from outside; passwords in URLs are never logged
-            return visible(mask_userinfo(super().format(record)))
+            return shown(super().format(record))
 
     handler = logging.StreamHandler(_StderrProxy())
     handler.setFormatter(Inert("%(asctime)s %(threadName)-20s %(levelname)-5s %(message)s"))

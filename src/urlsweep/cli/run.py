@@ -19,7 +19,7 @@ from urlsweep.cli.common import (
 )
 from urlsweep.cli.interrupts import EXIT_INTERRUPTED, Interrupts
 from urlsweep.options import OptionError, Options
-from urlsweep.reports.visible import visible
+from urlsweep.reports.visible import shown
 
 if TYPE_CHECKING:
     from urlsweep.engine.source import ResultSource
@@ -180,7 +180,7 @@ def run_check(
             except BrokenPipeError:
                 quiet_stdout()
     if input_error is not None:
-        err.print(f"urlsweep: error: {visible(input_error)}", markup=False, highlight=False)
+        err.print(f"urlsweep: error: {shown(input_error)}", markup=False, highlight=False)
         return EXIT_USAGE
     if interrupts.interrupted:
         return EXIT_INTERRUPTED

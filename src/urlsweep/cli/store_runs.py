@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from urlsweep.reports.visible import visible
+from urlsweep.reports.visible import shown
 
 if TYPE_CHECKING:
     from urlsweep.options import Options
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def say(message: str, *, quiet: bool) -> None:
     if not quiet:
-        click.echo(f"urlsweep: {visible(message)}", err=True)
+        click.echo(f"urlsweep: {shown(message)}", err=True)
 
 
 def auto_prune(store: Store, *, quiet: bool) -> None:

@@ -136,7 +136,9 @@ def _watch(**params: Any) -> None:
         fail(str(exc))
 
     def log(message: str) -> None:
-        click.echo(f"urlsweep: {message}", err=True)
+        from urlsweep.reports.visible import shown  # no password of a URL on stderr
+
+        click.echo(f"urlsweep: {shown(message)}", err=True)
 
     with contextlib.ExitStack() as stack:
         engine = None if dask is None else _dask_engine(dask, partition_size, stack)

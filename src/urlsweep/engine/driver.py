@@ -30,7 +30,7 @@ from urlsweep.probe import steps as probe
 from urlsweep.probe.context import CheckContext
 from urlsweep.probe.multi import MultiHandle
 from urlsweep.probe.transport import Response, Transport
-from urlsweep.result import Result
+from urlsweep.result import Result, mask_userinfo
 
 log = logging.getLogger("urlsweep")
 
@@ -345,7 +345,7 @@ class Driver:
             log.info(
                 "%s %s -> %s %s in %.0f ms",
                 result.method or "-",
-                f.job.item.url,
+                mask_userinfo(f.job.item.url),  # no password in a log line
                 result.status,
                 result.error or "",
                 result.elapsed_ms,

@@ -45,7 +45,7 @@ from urlsweep.probe import steps as probe
 from urlsweep.probe.context import CheckContext
 from urlsweep.probe.policy import Policy
 from urlsweep.probe.transport import Response, retry_after_of
-from urlsweep.result import Result
+from urlsweep.result import Result, mask_userinfo
 from urlsweep.urls import InvalidURL, host_key, normalise
 
 log = logging.getLogger("urlsweep")
@@ -277,7 +277,7 @@ class Engine(RunsOnce):
             job.last = result
             self._sched.retry(job, now + wait, release=held)
             self.stats.add(retried=1)
-            log.info("retry %s in %.2f s: %s", job.item.url, wait, result.category)
+            log.info("retry %s in %.2f s: %s", mask_userinfo(job.item.url), wait, result.category)
             return None
         if not final and opts.retries and retry.rate_limited(result):
             job.last = result

@@ -73,14 +73,14 @@ def log_request(method: str, url: str, resp: Response) -> None:
         value = resp.header(name) if resp.error is None else None
         if value:
             extra.append(f"{name} {value}")
-    log.debug(
+    log.debug(  # no password of a URL in a log line, in the library too
         "  %s %s -> %s from %s in %.0f ms%s",
         method,
-        url,
+        R.mask_userinfo(url),
         answer,
         resp.ip or "-",
         resp.elapsed * 1000.0,
-        "".join(f"; {e}" for e in extra),
+        R.mask_userinfo("".join(f"; {e}" for e in extra)),
     )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from urlsweep.result import mask_userinfo
+
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
@@ -25,6 +27,12 @@ def visible(s: str) -> str:
     if _CONTROL.search(s) is None:
         return s
     return _CONTROL.sub(_escape, s)
+
+
+def shown(s: str) -> str:
+    """A message for the terminal: inert (`visible`), and no password of a URL in it (an
+    error naming an input repeats what the user typed, `user:pass@` included)."""
+    return visible(mask_userinfo(s))
 
 
 def has_control(s: str) -> bool:

@@ -88,7 +88,8 @@ def url_key(url: str) -> int:
 
 
 def options_dict(options: Options) -> dict[str, Any]:
-    """The options as JSON, with passwords, secret headers and proxy credentials masked."""
+    """The options as JSON, with passwords (of URLs too), secret headers and proxy
+    credentials masked."""
     return {f.name: _plain(getattr(options, f.name), f.name) for f in dataclasses.fields(options)}
 
 
@@ -101,9 +102,9 @@ def _plain(value: object, name: str = "") -> Any:
         if name == "proxy" and "@" in value:
             scheme, _, rest = value.rpartition("://")
             return (scheme + "://" if scheme else "") + "***@" + rest.rpartition("@")[2]
-        return value
+        return mask_userinfo(value)  # a --base-url or --follow-host with a password
     if name == "headers" and isinstance(value, tuple):
-        return [[k, "***" if is_secret_header(k) else v] for k, v in value]
+        return [[k, "***" if is_secret_header(k) else mask_userinfo(v)] for k, v in value]
     if isinstance(value, (tuple, list)):
         return [_plain(v, name) for v in value]
     if isinstance(value, StatusSet):
