@@ -204,11 +204,11 @@ def test_a_crawl_and_processes_keep_the_password_to_the_requests(
         with_password(server, "/secret"),
     )
     assert p.returncode == 1, p.stderr  # /gone is 404 (with the password; 401 without)
-    rows = {r["url"]: r for r in map(json.loads, out.read_text().splitlines())}
+    records = {r["url"]: r for r in map(json.loads, out.read_text().splitlines())}
     base = with_password(server, "").replace(PASSWORD, "***")
-    got = {url: r["status"] for url, r in rows.items()}
+    got = {url: r["status"] for url, r in records.items()}
     assert got == {f"{base}/secret": 200, f"{base}/page2": 200, f"{base}/gone": 404}
-    assert f"{base}/secret" in rows[f"{base}/gone"]["sources"]  # the page, masked
+    assert f"{base}/secret" in records[f"{base}/gone"]["sources"]  # the page, masked
     assert PASSWORD not in p.stderr
     assert stored_leaks(tmp_path / "c.db") == []
     listing = tmp_path / "list.txt"

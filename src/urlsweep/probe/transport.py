@@ -168,7 +168,8 @@ _CURL_KINDS: Final = {
 
 
 def _curl_debug(kind: int, data: bytes) -> None:
-    """libcurl's verbose lines (connection, TLS, headers; never bodies), secrets masked."""
+    """libcurl's verbose lines (connection, TLS, headers; never bodies), secrets (headers,
+    passwords of URLs) masked."""
     mark = _CURL_KINDS.get(kind)
     if mark is None:
         return
@@ -176,8 +177,8 @@ def _curl_debug(kind: int, data: bytes) -> None:
         name, colon, _ = line.partition(":")
         if kind != pycurl.INFOTYPE_TEXT and colon and is_secret_header(name.strip()):
             line = f"{name}: ***"
-        if line.strip():
-            _CURL_LOG.debug("curl %s %s", mark, line)
+        if line.strip():  # a Location may hold a URL's password: masked too
+            _CURL_LOG.debug("curl %s %s", mark, R.mask_userinfo(line))
 
 
 class CookieJar:
