@@ -10,11 +10,21 @@ in browsers.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
+import can_ada
+
 from urlsweep.links.graph import url_key
+
+# What the URL Standard strips around a URL (C0 controls and space) and drops inside it.
+_C0_SPACE = "".join(map(chr, range(33)))
+_TAB_NEWLINE = re.compile("[\t\n\r]")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_SLASHES = frozenset("/\\")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +53,77 @@ class Base:
     problem: str = ""  # set when the document's own <base href> cannot be followed
 
 
+class _BaseParts(NamedTuple):
+    """The prefixes of a base URL that relative links are appended to."""
+
+    scheme: str  # "http" or "https"
+    origin: str  # scheme://userinfo@host:port, for "/path"
+    folder: str  # ... up to the last "/" of the path, for "path"
+    path: str  # ... the whole path, for "?query"
+    whole: str  # ... and the query, for "#fragment" and ""
+
+
 @lru_cache(maxsize=4096)
-def _origin(base: str) -> str:
-    parts = urlsplit(base)
-    return f"{parts.scheme}://{parts.netloc}"
+def _base_parts(base: str) -> _BaseParts | None:
+    """None when `base` is no http(s) URL the standard can parse."""
+    try:
+        url = can_ada.parse(base)
+    except ValueError:
+        return None
+    scheme = url.protocol[:-1]
+    if scheme not in ("http", "https"):
+        return None
+    auth = url.username + (":" + url.password if url.password else "")
+    origin = f"{url.protocol}//{auth + '@' if auth else ''}{url.host}"
+    path = url.pathname
+    folder = origin + path[: path.rfind("/") + 1]
+    return _BaseParts(scheme, origin, folder, origin + path, origin + path + url.search)
+
+
+def join(base: str, href: str) -> str:
+    """`href` made absolute against the http(s) URL `base`, as a browser does it (the
+    WHATWG URL Standard), not as RFC 3986 and urllib's urljoin do: C0 controls and spaces
+    around it are stripped, tabs and newlines inside it dropped, a backslash is a slash
+    (`\\\\host\\x` is another host), `http:x` on an http page is relative. Dot segments
+    (`../` past the root stays at the root), percent-encoding and IDNA are left to
+    `normalise`, which parses the result with the same standard (Ada). Not parsed here:
+    the result is a string for `url_key`, and its fragment is the link's own.
+    """
+    href = href.strip(_C0_SPACE)
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = _TAB_NEWLINE.sub("", href)
+    if href.startswith(("http://", "https://")):
+        return href  # absolute: the common case of external links
+    parts = _base_parts(base)
+    if parts is None:
+        return urljoin(base, href)
+    scheme = _SCHEME.match(href)
+    if scheme is not None:
+        name = scheme.group()[:-1].lower()
+        rest = href[scheme.end() :]
+        if name != parts.scheme or (rest[:1] in _SLASHES and rest[1:2] in _SLASHES):
+            return href  # another scheme, or an authority: absolute
+        href = rest  # "http:x" on an http page: relative, as in browsers
+    first = href[:1]
+    if first in _SLASHES:
+        if href[1:2] in _SLASHES:
+            return f"{parts.scheme}:{href}"  # "//host/x", "\\\\host\\x"
+        return parts.origin + href
+    if not first:
+        return parts.whole
+    if first == "?":
+        return parts.path + href
+    if first == "#":
+        return parts.whole + href
+    return parts.folder + href
+
+
+def _parsed(url: str) -> str:
+    """`url` as the standard writes it (a base shown in records reads as it is used)."""
+    try:
+        return can_ada.parse(url).href
+    except ValueError:
+        return url
 
 
 def _web(href: str) -> bool:
@@ -57,7 +134,7 @@ def page_base(final_url: str, base_href: str | None) -> Base:
     """The base of a page fetched from `final_url` (after redirects); a `<base href>` that
     cannot be parsed is ignored."""
     try:
-        return Base(url=urljoin(final_url, base_href) if base_href else final_url)
+        return Base(url=_parsed(join(final_url, base_href)) if base_href else final_url)
     except ValueError:
         return Base(url=final_url)
 
@@ -67,7 +144,8 @@ def document_base(
 ) -> Base:
     """The base of local document `path`; `published` is its URL under --base-url, if any."""
     if published is not None:
-        return Base(url=urljoin(published, base_href) if base_href else published, doc=path)
+        url = _parsed(join(published, base_href)) if base_href else published
+        return Base(url=url, doc=path)
     folder = os.path.dirname(path) or "."
     if not base_href:
         return Base(doc=path, folder=folder, root=root)
@@ -90,14 +168,11 @@ def document_base(
 def resolve_url(base: str, href: str) -> tuple[str, str | None] | None:
     """(url to check, fragment or None) for `href` against the absolute URL `base`;
     None for links nobody checks (mailto:, javascript:, data:, file: ...)."""
-    href = href.strip()
-    if href.startswith("/") and not href.startswith("//") and "/." not in href:
-        absolute = _origin(base) + href  # root-relative: the common case, no urljoin
-    else:
-        try:
-            absolute = urljoin(base, href)
-        except ValueError:  # "http://[x": its own key, the engine reports it invalid_url
-            return href.partition("#")[0] or href, None
+    try:
+        absolute = join(base, href)
+    except ValueError:  # urljoin on a base the standard cannot read: "http://[x"
+        href = href.strip()
+        return href.partition("#")[0] or href, None
     absolute, sep, fragment = absolute.partition("#")
     key = url_key(absolute)
     if key is None:
