@@ -67,7 +67,8 @@ def _crawl(**params: Any) -> None:
     Pages on the start host (and --follow-host hosts) are fetched once each, their links
     taken, and followed to --depth; links to other hosts are checked, not crawled.
     robots.txt is honoured and /sitemap.xml (or robots.txt's Sitemap:) seeds the crawl.
-    Results come when the crawl ends, each with every page that links to it.
+    Records come when the crawl ends, each with every page that links to it; on a
+    terminal, broken links are shown as they are found.
 
     Exit status: 0 no link broken, 1 some link broken (or an outcome given to --fail-on),
     2 usage or I/O error, 130 interrupted.
@@ -128,6 +129,12 @@ def execute(p: Prepared) -> None:
                 fail(str(exc))
             recorder = stored.recorder
             total = None if documents or not show_progress else inp.count_lines(inputs)
+            if (p.command == "crawl" or p.links.extract) and not run.quiet and sys.stderr.isatty():
+                from urlsweep.cli.progress import broken_notices
+                from urlsweep.links.crawl import Crawler
+
+                if isinstance(source, Crawler):
+                    source.on_broken = broken_notices()
             code = run_check(
                 stored.wrap(source),
                 fmt=run.fmt,

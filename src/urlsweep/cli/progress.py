@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ from urlsweep.engine.stats import Stats
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from urlsweep.result import Result
 
 TICK = 0.1  # seconds between refreshes of the counters
 
@@ -94,3 +97,24 @@ class ProgressBar:
             self._stop.set()
             self._ticker.join()
             self._progress.stop()
+
+
+def broken_notices() -> Callable[[Result], None]:
+    """What shows a crawl's broken links on the terminal (stderr, above the bar) as they
+    are found: a big site's first one comes in seconds, its record (with every page that
+    links to it) when the crawl ends."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from urlsweep.reports.text import result_line
+    from urlsweep.reports.visible import visible
+
+    console = Console(stderr=True, highlight=False)
+
+    def notice(result: Result) -> None:
+        line = Text("found ", style="bold") + result_line(result)
+        if result.sources:
+            line.append(f"  on {visible(result.sources[0])}", style="dim")
+        console.print(line)
+
+    return notice

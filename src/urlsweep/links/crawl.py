@@ -5,9 +5,11 @@ when nothing is queued and no page is still being read. Each URL's check is
 `Crawler._steps`, a generator of requests run by the engine's one driver like any check (so
 robots.txt, sitemaps and pages count against the same host limits): a page in scope is
 fetched once (GET, size-capped), its links are taken and offered to the frontier, and its
-body is dropped; everything else is checked like any URL. Results are held until the
-crawl ends, because a URL can be found on one more page until the last page is read, and each
-record lists every page that links to it.
+body is dropped; everything else is checked like any URL. A URL that can never be a page
+(another host's, an image's) is checked as soon as it is first seen. Results wait for the
+end of the crawl, because a URL can be found on one more page until the last page is read,
+and each record lists every page that links to it; they wait on disk (`Spool`), not in
+memory, and a broken one is told at once to `on_broken` (the terminal shows it).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from urlsweep.links.scope import DEFAULT_MAX_PAGES as DEFAULT_MAX_PAGES
 from urlsweep.links.scope import CrawlOptions as CrawlOptions
 from urlsweep.links.scope import Scope as Scope
 from urlsweep.links.sitemap import MAX_NESTING, MAX_SITEMAPS, Entry, remote_steps
+from urlsweep.links.spool import Spool
 from urlsweep.options import Options
 from urlsweep.options.keywords import CheckOptions
 from urlsweep.probe import steps as probe
@@ -119,6 +122,10 @@ class Frontier:
             self._pending += 1
         self._queue.put(url)
 
+    def offer_other(self, url: str) -> None:
+        """A URL to check now, which offers nothing (it is no page)."""
+        self._queue.put(url)
+
     def page_done(self) -> None:
         with self._lock:
             self._pending -= 1
@@ -172,6 +179,13 @@ class Crawler:
         self._sitemaps: set[str] = set()
         self._invalid: list[Result] = []
         self._mails = LinkIndex()  # mailto: and tel: links of the pages
+        # URLs checked as soon as they were seen: they can never be pages. Not with
+        # --check-fragments, where a fragment seen later decides whether the body is read.
+        self._early: set[str] = set()
+        self._check_early = not crawl.check_fragments
+        self.spool = Spool()
+        # Told of each broken result as it comes (the record itself comes at the end).
+        self.on_broken: Callable[[Result], None] | None = None
         self._cancelled = threading.Event()
         self.frontier = Frontier(self._is_stopped, self._others)
         self.engine = Engine(self.frontier, options, checker=self._steps)
@@ -217,6 +231,19 @@ class Crawler:
             return False
         return ext not in _NOT_PAGES
 
+    def _never_page(self, url: str) -> bool:
+        """Whether `url` (asked of `_followable` first) cannot be a page, however linked."""
+        ext = self._exts.get(url, "?")
+        return ext is None or (ext in _NOT_PAGES and ext != ".css")
+
+    def _found(self, url: str) -> None:
+        """A URL seen for the first time that is no page to read: checked now, if it can
+        never be one (its role is known: nothing is checked too early)."""
+        if self._check_early and self._never_page(url):
+            with self._lock:
+                self._early.add(url)
+            self.frontier.offer_other(url)
+
     def _within(self, depth: int) -> bool:
         return self.crawl.depth is None or depth <= self.crawl.depth
 
@@ -247,8 +274,8 @@ class Crawler:
         """Every URL found that is not a page to read, once the last page is read."""
         for url in self.index.urls():
             with self._lock:
-                page = url in self._pages
-            if not page:
+                done = url in self._pages or url in self._early
+            if not done:
                 yield url
 
     # -- checks, run by the engine's driver ----------------------------------------------
@@ -315,9 +342,11 @@ class Crawler:
                 if found is None:
                     continue  # mailto:, javascript:, data: ...
                 child, fragment = found
-                self.index.add(child, final, fragment, link.via)
+                new = self.index.add(child, final, fragment, link.via)
                 if self._followable(child, link):
                     children.append(child)
+                elif new:
+                    self._found(child)
         offers: list[str] = []
         with self._lock:
             depth = self._depth.get(raw, 0)
@@ -369,8 +398,11 @@ class Crawler:
             if found is None:
                 return
             url, fragment = found
-            self.index.add(url, where, fragment, "sitemap[loc]")
-            if self._followable(url, entry_link):
+            new = self.index.add(url, where, fragment, "sitemap[loc]")
+            if not self._followable(url, entry_link):
+                if new:
+                    self._found(url)
+            else:
                 offers: list[str] = []
                 with self._lock:
                     self._sighted(url, 1, offers)  # as if linked from the start page
@@ -394,10 +426,14 @@ class Crawler:
             self.frontier.page_done()
 
     def __iter__(self) -> Iterator[Result]:
-        held = list(self._invalid)
+        held = self.spool
+        for result in self._invalid:
+            held.put(result)
         for result in self.engine:
             self._settle(result)
-            held.append(result)
+            if self.on_broken is not None and result.outcome == R.BROKEN:
+                self.on_broken(with_sources(result, self.index))
+            held.put(result)
         for result in held:
             record = with_sources(result, self.index)
             yield record
