@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     sys.path.insert(0, str(REPO / "src"))
-    from urlsweep.links.graph import url_key
+    from urlsweep.links.graph import keyed
     from urlsweep.links.resolve import resolve_url
 
     tools: dict[str, Resolver] = {"ref " + args.ref: load_ref(args.ref), "this tree": resolve_url}
@@ -77,7 +77,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, fn in tools.items():
                 if label == "distinct":
-                    url_key.cache_clear()
+                    keyed.cache_clear()
                 else:
                     for base, href in pairs[:300]:
                         fn(base, href)  # warm, as a crawl's repeated navigation is

@@ -75,6 +75,8 @@ def test_links_nobody_checks_and_invalid_ones() -> None:
         assert resolve_url(BASE, href) is None
     # An http URL that cannot be parsed is its own key: the engine reports it invalid_url.
     assert resolve_url(BASE, "http://[x") == ("http://[x", None)
+    # Reported as written (where it can be found in the page), not as resolved.
+    assert resolve_url(BASE, " //[y/z#f") == ("//[y/z", None)
 
 
 def test_base_href_is_joined_the_same_way() -> None:

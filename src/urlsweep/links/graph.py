@@ -20,12 +20,21 @@ from urlsweep.urls import InvalidURL, normalise
 _ALWAYS_THERE = frozenset({"", "top"})
 
 
-@lru_cache(maxsize=32768)
 def url_key(absolute: str) -> str | None:
     """The normalised URL a link is checked as (fragment dropped); None if not http(s).
 
+    An invalid URL is its own key: the engine says why.
+    """
+    found = keyed(absolute)
+    return None if found is None else found[0]
+
+
+@lru_cache(maxsize=32768)
+def keyed(absolute: str) -> tuple[str, bool] | None:
+    """`url_key`, and whether the URL is valid.
+
     Cached: a site's navigation repeats the same links on every page, and normalising is
-    the costliest step of reading a page. An invalid URL is its own key: the engine says why.
+    the costliest step of reading a page.
     """
     absolute = absolute.partition("#")[0]
     try:
@@ -35,9 +44,9 @@ def url_key(absolute: str) -> str | None:
     if scheme not in ("http", "https"):
         return None
     try:
-        return normalise(absolute)
+        return normalise(absolute), True
     except InvalidURL:
-        return absolute
+        return absolute, False
 
 
 class LinkIndex:

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import can_ada
 
-from urlsweep.links.graph import url_key
+from urlsweep.links.graph import keyed, url_key
 
 # What the URL Standard strips around a URL (C0 controls and space) and drops inside it.
 _C0_SPACE = "".join(map(chr, range(33)))
@@ -174,9 +174,13 @@ def resolve_url(base: str, href: str) -> tuple[str, str | None] | None:
         href = href.strip()
         return href.partition("#")[0] or href, None
     absolute, sep, fragment = absolute.partition("#")
-    key = url_key(absolute)
-    if key is None:
+    found = keyed(absolute)
+    if found is None:
         return None
+    key, valid = found
+    if not valid:  # "//[x": reported as written, where it can be found in the page
+        href = href.strip(_C0_SPACE)
+        return href.partition("#")[0] or href, None
     return key, (fragment if sep else None)
 
 
