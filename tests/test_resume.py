@@ -88,6 +88,8 @@ def test_resume_after_interruption(tmp_path: Path, server: TestHTTPServer, how: 
         proc.wait()
     assert proc.returncode == (-9 if how == "SIGKILL" else 130), err
     assert "Traceback" not in err
+    if how in ("SIGINT", "SIGTERM"):  # it says how to go on
+        assert "; the same command with --resume checks the rest" in err, err
     before = stored_urls(db)
     settle(server)
     requested_before = paths(server)

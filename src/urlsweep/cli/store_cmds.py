@@ -155,7 +155,10 @@ def stored_run(
             raise
         if reuse is not None and reuse.cache_hits:
             say(f"{reuse.cache_hits} results reused from the cache", quiet=quiet)
-        say(f"stored as run {run.id} in {path}", quiet=quiet)
+        goes_on = ""
+        if recorder.complete is False:
+            goes_on = "; the same command with --resume checks the rest"
+        say(f"stored as run {run.id} in {path}{goes_on}", quiet=quiet)
         auto_prune(store, quiet=quiet)
 
 

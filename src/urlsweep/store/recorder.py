@@ -46,6 +46,7 @@ class Recorder:
         self._notes: dict[int, tuple[float, int | None] | None] = {}
         self._seq = store.next_seq(run.id)
         self.written = 0  # results received, stored now or before
+        self.complete: bool | None = None  # known once closed: done, or interrupted
         self._writer = Writer(store.path, run)
         self._writer.start()
 
@@ -80,6 +81,7 @@ class Recorder:
         self.flush()
         self._writer.finish()
         state = DONE if complete else INTERRUPTED
+        self.complete = complete
         self.store.end_run(self.run.id, state, summary, time.monotonic() - self._started)
 
     def abort(self) -> None:
