@@ -59,6 +59,13 @@ def test_version() -> None:
     assert p.stdout.startswith("urlsweep, version ")
 
 
+def test_urlsweep_alone_shows_the_help_as_help() -> None:
+    p = run()  # click >= 8.2 raises for a group called with nothing: not a one-line error
+    assert p.returncode == 0 and p.stderr == ""
+    assert p.stdout.startswith("Usage: ") and "urlsweep [OPTIONS] COMMAND" in p.stdout
+    assert "\\x0a" not in p.stdout and "\n  check " in p.stdout
+
+
 def test_help_lists_options() -> None:
     p = run("check", "--help")
     assert p.returncode == 0

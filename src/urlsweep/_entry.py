@@ -33,10 +33,15 @@ def main() -> None:
     keep_until_exit()  # this process ends with the command: Ctrl-C means 130 to the end
     import click
 
+    no_args = _no_args_error()
     try:
         code = cli_main(standalone_mode=False)
     except SystemExit as exc:
         _leave(exc.code)
+    except no_args as exc:  # plain `urlsweep`: the help, as click 8.1 showed it (exit 0)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.write(exc.format_message() + "\n")
+        _leave(0)
     except click.ClickException as exc:  # a bad flag: one line naming it, as for any value
         _usage_error(exc)
     except click.exceptions.Abort:
@@ -44,6 +49,13 @@ def main() -> None:
     except Exception as exc:  # the one boundary: a bug is one line and exit 3, not a traceback
         _internal_error(exc)
     _leave(code if isinstance(code, int) else 0)
+
+
+def _no_args_error() -> type[click.ClickException] | tuple[()]:
+    """click >= 8.2 raises this for a group called with nothing; 8.1 printed the help itself."""
+    import click
+
+    return getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _usage_error(exc: click.ClickException) -> None:
