@@ -52,6 +52,25 @@ def test_results_are_printed_above_the_bar_never_on_its_line(
     assert shown == list(range(60))
 
 
+def test_results_piped_to_the_same_screen_get_no_bar(
+    http_server: TestHTTPServer, tmp_path: Path
+) -> None:
+    urls = _urls(tmp_path, http_server, 60)
+    term = Pty(80, 24)  # stderr on the terminal, stdout through `cat` to the same terminal
+    argv = " ".join([*CMD, "check", str(urls), "-w", "4"])
+    assert term.run(["sh", "-c", f"{argv} | cat"], _env(tmp_path)) == 0  # cat's status
+    assert BAR not in term.output()
+    lines = term.screen().text()
+    results = [line for line in lines if line.startswith(("✓", "✗"))]
+    assert len(results) == 60 and all("?n=" in line and "/60" not in line for line in results)
+    # With -o the results do not go to the screen: the bar is back.
+    term = Pty(80, 24)
+    out = tmp_path / "out.txt"
+    argv = " ".join([*CMD, "check", str(urls), "-w", "4", "-o", str(out)])
+    assert term.run(["sh", "-c", f"{argv} | cat"], _env(tmp_path)) == 0
+    assert BAR in term.output() and len(out.read_text().splitlines()) == 60
+
+
 def test_columns_fit_their_longest_value_and_long_urls_wrap(
     http_server: TestHTTPServer, tmp_path: Path
 ) -> None:

@@ -77,6 +77,17 @@ def _same(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def stdout_is_pipe() -> bool:
+    """Results piped on (`| head`, `| grep`) most often end on the same screen as stderr,
+    where a live bar would cut into their lines: no bar then."""
+    import stat
+
+    try:
+        return stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def check_output(path: str | None, inputs: Iterable[str] = (), store: str | None = None) -> None:
     """Refuse, before anything is read or sent, an output that would destroy an input or
     the results store, or that cannot be written at all. Nothing is opened here: the file

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from urlsweep._version import __version__
-from urlsweep.cli.common import OutputError, check_output, fail, output_failed, setup_logging, warn
+from urlsweep.cli.common import (
+    OutputError,
+    check_output,
+    fail,
+    output_failed,
+    setup_logging,
+    stdout_is_pipe,
+    warn,
+)
 from urlsweep.cli.config import ConfigCommand, with_config
 from urlsweep.cli.flags import command_params
 from urlsweep.cli.interrupts import Interrupts
@@ -104,7 +112,11 @@ def execute(p: Prepared) -> None:
     check_output(run.output, inputs, p.store.store_path)
     if p.command == "check":
         _unused_document_options(p, inputs)
-    show_progress = not (run.no_progress or run.quiet) and sys.stderr.isatty()
+    show_progress = (
+        not (run.no_progress or run.quiet)
+        and sys.stderr.isatty()
+        and not (run.output in (None, "-") and stdout_is_pipe())
+    )
     interrupts = Interrupts(notify=None if run.quiet else warn)
     recorder: Recorder | None = None
     try:
