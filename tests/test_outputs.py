@@ -146,3 +146,22 @@ def test_a_closed_pipe_ends_quietly(http_server: TestHTTPServer, tmp_path: Path)
         assert "Broken pipe" not in err and "error" not in err, err
     rows = run("report", "--store", store, "-f", "jsonl").stdout.splitlines()
     assert rows and all(json.loads(r)["outcome"] == "ok" for r in rows)
+
+
+def test_a_utf16_list_with_its_bom_is_read_as_text(
+    http_server: TestHTTPServer, tmp_path: Path
+) -> None:
+    # Windows PowerShell 5 writes `Get-Content a.txt > urls.txt` as UTF-16 LE with a BOM.
+    text = f"# mine\r\n{http_server.base_url}/ok?é\r\n{http_server.base_url}/status/404\r\n"
+    for encoding in ("utf-16", "utf-16-be"):
+        f = tmp_path / f"{encoding}.txt"
+        data = text.encode(encoding)
+        f.write_bytes(data if encoding == "utf-16" else b"\xfe\xff" + data)
+        p = run("check", f, "--no-store", "-f", "jsonl")
+        assert p.returncode == 1, p.stderr
+        records = [json.loads(line) for line in p.stdout.splitlines()]
+        by_source = {r["sources"][0]: r["outcome"] for r in records}
+        assert by_source == {f"{f}:2": "ok", f"{f}:3": "broken"}
+    bare = tmp_path / "bare.txt"  # no BOM: the byte order is a guess, so it is refused
+    bare.write_bytes(text.encode("utf-16-le"))
+    one_line_error(run("check", bare, "--no-store"), "UTF-16 needs its byte-order mark")

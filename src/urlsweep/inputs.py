@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -23,7 +25,29 @@ class Target:
     invalid: str | None = None  # set when the line itself is unusable (encoding, length)
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+class _Utf16AsUtf8:
+    """A UTF-16 list (Windows PowerShell 5 writes `>` redirects so, BOM first) read as the
+    UTF-8 lines `_lines` expects; the BOM says which byte order."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline=None)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._text.readline(size).encode("utf-8", "surrogatepass")
+
+
+def _starts_utf16(stream: BinaryIO) -> bool:
+    peek = getattr(stream, "peek", None)
+    return peek is not None and bytes(peek(2)[:2]) in _UTF16_BOMS
+
+
 def _lines(stream: BinaryIO, name: str) -> Iterator[Target]:
+    if _starts_utf16(stream):
+        yield from _lines(_Utf16AsUtf8(stream), name)  # type: ignore[arg-type]
+        return
     lineno = 0
     while True:
         line = stream.readline(MAX_LINE + 1)
@@ -32,7 +56,10 @@ def _lines(stream: BinaryIO, name: str) -> Iterator[Target]:
         lineno += 1
         src = f"{name}:{lineno}"
         if b"\x00" in line:  # text has no NUL: a binary file (or UTF-16), not a URL list
-            raise InputError(f"{name}: binary data on line {lineno}, not a list of URLs")
+            raise InputError(
+                f"{name}: binary data on line {lineno}, not a list of URLs"
+                " (UTF-16 without a byte-order mark? save it as UTF-8)"
+            )
         if len(line) > MAX_LINE and not line.endswith(b"\n"):
             # Swallow the rest of the over-long line in bounded pieces.
             while (more := stream.readline(MAX_LINE)) and not more.endswith(b"\n"):
@@ -89,8 +116,13 @@ def _not_binary(path: str) -> None:
             head = f.read(SNIFF)
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    if head[:2] in _UTF16_BOMS:
+        return  # UTF-16 with its byte-order mark: read as text
     if b"\x00" in head:
-        raise InputError(f"{path}: a binary file, not a list of URLs (one per line)")
+        raise InputError(
+            f"{path}: a binary file, not a list of URLs (one per line); UTF-16 needs its"
+            " byte-order mark, or save it as UTF-8"
+        )
 
 
 def not_one_url(urls: object) -> None:
