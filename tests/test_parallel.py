@@ -158,6 +158,24 @@ def test_per_host_limit_holds_across_processes(hosts: list[TestHTTPServer]) -> N
     assert all(g.peak <= 2 for g in gauges), [g.peak for g in gauges]
 
 
+def test_a_slow_receiver_holds_the_dispatcher_back(hosts: list[TestHTTPServer]) -> None:
+    """URLs sent and not received back stay within the window, however slowly the caller
+    takes the results (a busy store): memory must not grow with the input."""
+    urls = [s.url(f"/ok?i={i}") for i in range(60) for s in hosts]
+    engine = ProcessEngine(targets(urls), OPTS, processes=2)
+    engine._window = 20  # the default (read-ahead + batches in flight) is thousands
+    results = []
+    most = 0
+    for r in engine:
+        results.append(r)
+        if len(results) in (1, 100, 200):
+            time.sleep(0.3)  # the workers are idle long before this ends
+        most = max(most, len(engine._pending._works))
+    assert most <= 20 + 1  # the URL in the dispatcher's hand
+    assert Counter(r.url for r in results) == Counter(urls)  # nothing lost, nothing twice
+    assert all(r.ok for r in results)
+
+
 def test_cancel_reports_what_was_in_flight_and_stops_the_workers(
     hosts: list[TestHTTPServer],
 ) -> None:

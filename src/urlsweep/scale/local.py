@@ -66,6 +66,7 @@ _TICK: Final = 0.02  # a batch waits at most this long before it is sent
 _BATCH: Final = 256  # URLs or results per message once a run is under way
 _JOIN: Final = 5.0  # seconds a finished worker gets to exit before it is killed
 _BUCKETS: Final = 4096  # host buckets, each given to the least-loaded worker on first sight
+_ROOM_WAIT: Final = 0.005  # seconds between looks while the workers are far ahead
 _STOP: Final = "stop"
 _SIGNALS: Final = {signal.SIGINT, signal.SIGTERM}
 
@@ -142,6 +143,13 @@ class ProcessEngine(RunsOnce):
         self._pending = Pending()  # a duplicate line's source joins its URL's record
         self._workers: tuple[list[Popen[bytes]], dict[Connection, int]] | None = None
         self.pids: list[int] = []  # the worker processes, once the run has started
+        # URLs sent to the workers and not yet received back, at most: without this bound a
+        # receiving thread slower than the workers (a busy store, a slow output) let the
+        # dispatcher run ahead, and every URL on its way (its Work, its entry in `_pending`,
+        # its finished record in a worker's outgoing batch) waited in memory: 700 MB for a
+        # million URLs. The read-ahead, what is in flight, and the batches on their way.
+        self._window = options.read_ahead + options.workers + 4 * _BATCH * len(self._shares)
+        self._received = 0  # written by the caller's thread only
         self.last_worker = -1  # which of them checked the result just yielded (tests, debug)
 
     @property
@@ -202,6 +210,7 @@ class ProcessEngine(RunsOnce):
                     if kind == _RESULTS:
                         self.last_worker = index
                         for result in unpack_results(payload):
+                            self._received += 1
                             yield self._pending.completed(result)  # duplicates' sources
                     else:
                         del live[conn]
@@ -302,6 +311,7 @@ class ProcessEngine(RunsOnce):
     def _feed(self) -> None:
         owner = [-1] * _BUCKETS
         sent = [0] * len(self._outboxes)
+        total = 0
         assert self._early is not None
         try:
             for item in screen_unique(self._targets, self._cancel, self._merged.own, self._pending):
@@ -315,6 +325,9 @@ class ProcessEngine(RunsOnce):
                     if shard < 0:
                         shard = owner[bucket] = sent.index(min(sent))
                     sent[shard] += 1
+                    total += 1
+                    if total - self._received > self._window and not self._room(total):
+                        return
                     box = self._outboxes[shard]
                 with self._lock:
                     if not box.items:
@@ -326,6 +339,17 @@ class ProcessEngine(RunsOnce):
             self._input_error = exc
         finally:
             self._close_input()
+
+    def _room(self, total: int) -> bool:
+        """Wait until the records of all but `_window` of the `total` URLs sent are back;
+        False if the run was cancelled meanwhile."""
+        with self._lock:  # what waits goes out first: the workers must not starve
+            for box in self._outboxes:
+                box.flush()
+        while total - self._received > self._window:
+            if self._cancel.wait(_ROOM_WAIT):
+                return False
+        return True
 
     def _tick(self) -> None:
         """Sends batches that waited a tick: a slow input still reaches the workers."""

@@ -26,8 +26,8 @@ BATCH_ROWS: Final = 1000
 BATCH_SECONDS: Final = 0.05  # the most results a SIGKILL can lose, besides the checks in flight
 _ABORT_WAIT: Final = 5.0
 _NOW: Final = (0.0, None)  # not noted: checked just now
-_BACKLOG: Final = 16  # batches handed over and not yet committed, at most
-_COMMIT_MAX: Final = 20 * BATCH_ROWS  # results in one commit when the writer is behind
+_BACKLOG: Final = 4  # batches handed over and not yet committed, at most
+_COMMIT_MAX: Final = 5 * BATCH_ROWS  # results in one commit when the writer is behind
 
 
 class Recorder:
