@@ -386,3 +386,31 @@ def test_an_input_gone_for_a_round_is_logged_and_the_watch_goes_on(
     w.run()
     assert len(errors) == 1 and errors[0].startswith("round 2: ") and "urls.txt" in errors[0]
     assert len([q for q in http_server.requests if q.path == "/ok"]) == 2  # rounds 1 and 3
+
+
+def test_on_a_terminal_a_change_is_a_line_to_read(
+    tmp_path: Path, http_server: TestHTTPServer
+) -> None:
+    from support.term import Pty
+
+    flip = Flip([200, 404, 404])
+    http_server.route("/flip", flip)
+    url = http_server.url("/flip")
+    argv = [*CMD, "watch", url, "--every", "0.2s", "--rounds", "3", "--retries", "0", "--no-store"]
+    term = Pty(100, 24)
+    assert term.run(argv, dict(os.environ)) == 1
+    lines = [line for line in term.screen().text() if "broken" in line]
+    assert len(lines) == 1, term.screen().text()
+    line = lines[0]
+    assert "✗ broken (was ok)  HTTP 404  " in line and line.rstrip().endswith(url)
+    assert not line.lstrip().startswith("{")
+    when = line[:19]
+    assert time.strptime(when, "%Y-%m-%d %H:%M:%S")  # local time, to the second
+    # --events-format jsonl keeps JSON on a terminal; piped, auto is JSON.
+    term = Pty(100, 24)
+    flip.heads = 0
+    assert term.run([*argv, "--events-format", "jsonl"], dict(os.environ)) == 1
+    assert any(line.startswith('{"url": ') for line in term.screen().text())
+    flip.heads = 0
+    p = run(*argv[3:])
+    assert p.returncode == 1 and events(p.stdout)[0]["to"] == "broken"

@@ -47,8 +47,9 @@ _HELP = """Check INPUT... every interval and report what changes.
 
 INPUT is what check takes: URLs, files of URLs, sitemaps, HTML and Markdown documents; they
 are read again every round. A change (an outcome that differs from the URL's last settled
-one, seen --fail-after rounds in a row) is printed as one JSON line on stdout, stored, and
-sent to --on-change-exec and --on-change-webhook. A URL seen for the first time is an event
+one, seen --fail-after rounds in a row) is printed on stdout (a line of text on a terminal,
+a JSON line otherwise: --events-format), stored, and sent to --on-change-exec and
+--on-change-webhook. A URL seen for the first time is an event
 only when it is not ok.
 
 Every round is a run in the store (urlsweep runs, history); a restart carries on the
@@ -147,7 +148,7 @@ def _watch(**params: Any) -> None:
         except (InputError, OptionError) as exc:
             fail(str(exc))
         store = _open_store(args, quiet, stack)
-        sinks: list[Sink] = [StdoutSink(sys.stdout)]
+        sinks: list[Sink] = [StdoutSink(sys.stdout, w["events_format"])]
         slow: list[Sink] = []
         stop_delivery = threading.Event()
         try:

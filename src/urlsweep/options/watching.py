@@ -80,6 +80,17 @@ WATCHING: Final[tuple[Decl, ...]] = (
         example="http://127.0.0.1:9/hook",
     ),
     Decl(
+        "events_format",
+        "choice",
+        "auto",
+        "How changes are printed on stdout: text (one line a person reads), jsonl (one JSON "
+        "object a line), auto: text on a terminal, JSON lines otherwise.",
+        commands=_W,
+        target="watch",
+        choices=("auto", "text", "jsonl"),
+        example="jsonl",
+    ),
+    Decl(
         "webhook_format",
         "choice",
         "json",

@@ -1,4 +1,5 @@
-"""Where change events go: stdout (JSON lines), a command, a webhook.
+"""Where change events go: stdout (JSON lines, or a line of text on a terminal), a command,
+a webhook.
 
 Stdout is written by the thread that receives results. A command or a webhook can be slow
 or down, so they run on one delivery thread fed by a queue: a round never waits for them.
@@ -13,6 +14,7 @@ import json
 import queue
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -34,13 +36,42 @@ def event_json(event: Event) -> str:
     return json.dumps(event.to_dict(), ensure_ascii=False)
 
 
+EVENTS_FORMATS: Final = ("auto", "text", "jsonl")
+_MARK: Final = {"ok": "✓", "broken": "✗"}
+
+
+def event_line(event: Event) -> str:
+    """`2026-12-03 05:58:29  ✗ broken (was ok)  HTTP 404  https://...`, local time; what
+    came from the server is shown with its control characters visible."""
+    from urlsweep.reports.visible import visible
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.at))
+    was = f" (was {event.before})" if event.before else " (new)"
+    what = event.error or (f"HTTP {event.status}" if event.status is not None else "-")
+    mark = _MARK.get(event.after, "?")
+    return f"{when}  {mark} {event.after}{was}  {visible(what)}  {visible(event.url)}"
+
+
 class StdoutSink:
-    def __init__(self, stream: TextIO) -> None:
+    """`fmt` "auto": text for a person on a terminal, JSON lines for a pipe or a file."""
+
+    def __init__(self, stream: TextIO, fmt: str = "jsonl") -> None:
         self.stream = stream
+        if fmt == "auto":
+            fmt = "text" if _isatty(stream) else "jsonl"
+        self.text = fmt == "text"
 
     def send(self, event: Event) -> None:
-        self.stream.write(event_json(event) + "\n")
+        line = event_line(event) if self.text else event_json(event)
+        self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 class ExecSink:
