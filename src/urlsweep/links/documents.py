@@ -23,7 +23,7 @@ from urlsweep.engine.work import Work
 from urlsweep.inputs import InputError, Target
 from urlsweep.links.confine import Root
 from urlsweep.links.doctypes import doc_kind, expand
-from urlsweep.links.extract import PageLinks, parse_document
+from urlsweep.links.extract import PageLinks, cut_detail, links_cap, parse_document
 from urlsweep.links.extract.kinds import KindFilter
 from urlsweep.links.graph import (
     AnchorStore,
@@ -92,14 +92,16 @@ def base_of(path: str, page: PageLinks, opts: DocOptions) -> Base:
         return Base(doc=path, problem=f"<base href> {page.base!r} cannot be parsed: {exc}")
 
 
-def read_document(path: str, bare_urls: bool = False, kind: str | None = None) -> PageLinks:
+def read_document(
+    path: str, bare_urls: bool = False, kind: str | None = None, max_links: int | None = None
+) -> PageLinks:
     kind = kind or doc_kind(path) or "html"
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
-    return parse_document(data, kind, bare_urls=bare_urls)
+    return parse_document(data, kind, bare_urls=bare_urls, max_links=max_links)
 
 
 # What a link to a directory shows, as web servers and site generators serve it: the first
@@ -125,7 +127,7 @@ class LocalFiles:
         known = self.anchors.get(path)
         if known is None and doc_kind(path) and os.path.isfile(path):
             try:
-                known = frozenset(read_document(path).anchors)
+                known = frozenset(read_document(path, max_links=0).anchors)  # anchors only
             except InputError:
                 return None
             self.anchors.put(path, known)
@@ -226,9 +228,23 @@ class DocumentRun:
         mails = LinkIndex()  # mailto: and tel: links
         workers = min(8, os.cpu_count() or 1)
         with ThreadPoolExecutor(workers, thread_name_prefix="urlsweep-parse") as pool:
-            parsed = pool.map(lambda p: read_document(p, self.doc.bare_urls, self.doc.kind), paths)
+            cap = self.engine_options.max_page_links
+            parsed = pool.map(
+                lambda p: read_document(p, self.doc.bare_urls, self.doc.kind, links_cap(cap)),
+                paths,
+            )
             for path, page in zip(paths, parsed, strict=True):
                 self.anchors.put(os.path.normpath(path), page.anchors)
+                if page.dropped:  # the document's own record says its links were cut
+                    shown = _display(path)
+                    self._local.put(
+                        Result(
+                            url=shown,
+                            outcome=R.SKIPPED,
+                            detail=cut_detail(page, cap),
+                            sources=(shown,),
+                        )
+                    )
                 base = base_of(path, page, self.doc)
                 kinds = self.doc.kinds
                 for link in page.links:

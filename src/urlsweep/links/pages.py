@@ -7,11 +7,12 @@ taken.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 from dataclasses import dataclass
 
 from urlsweep.engine.work import Work
-from urlsweep.links.extract import PageLinks, parse_document
+from urlsweep.links.extract import PageLinks, cut_detail, links_cap, parse_document
 from urlsweep.links.graph import AnchorStore
 from urlsweep.links.resolve import page_base
 from urlsweep.probe import steps as probe
@@ -58,8 +59,14 @@ def read_page(
     kind = document_kind(resp)
     if kind is None:
         return Page(result, None, final)
-    links = parse_document(resp.body, kind)
+    cap = context.options.max_page_links
+    links = parse_document(resp.body, kind, max_links=links_cap(cap))
     resp.body = b""  # the links are taken: the body is not kept while the check settles
+    if links.dropped:  # said on the page's own record (docs/security.md)
+        cut = cut_detail(links, cap)
+        result = dataclasses.replace(
+            result, detail=f"{result.detail}; {cut}" if result.detail else cut
+        )
     return Page(result, links, page_base(final, links.base).url or final)
 
 

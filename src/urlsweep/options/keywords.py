@@ -45,3 +45,4 @@ class CheckOptions(TypedDict, total=False):
     proxy: str | None
     system_ca: bool
     hosts: HostRule | Sequence[HostRule]
+    max_page_links: int

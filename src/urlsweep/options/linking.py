@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from urlsweep.options.declare import CHECK, CRAWL, WATCH, Decl
+from urlsweep.options.declare import ALL_LIBRARY, CHECK, CRAWL, WATCH, Decl
 
 INPUT_TYPES: Final = ("auto", "urls", "html", "markdown", "sitemap")
 _DOCS: Final = frozenset({"check_documents"})
 _CRAWL: Final = frozenset({"crawl_site"})
 _DOCUMENTS: Final = frozenset({CHECK, WATCH})  # commands that read local documents
 _CHECK: Final = frozenset({CHECK})
+# Links taken from one page or document at most (docs/security.md): a page generated to hold
+# hundreds of thousands of links made a crawl of 16 such pages take 2.6 GB.
+DEFAULT_MAX_PAGE_LINKS: Final = 10_000
 
 LINKING: Final[tuple[Decl, ...]] = (
     Decl(
@@ -95,6 +98,17 @@ LINKING: Final[tuple[Decl, ...]] = (
         commands=_DOCUMENTS,
         target="links",
         library=_DOCS,
+    ),
+    Decl(
+        "max_page_links",
+        "int",
+        DEFAULT_MAX_PAGE_LINKS,
+        "Links taken from one page or document at most (0: all); the page's record says "
+        "how many more it had, and those are not checked.",
+        lo=0,
+        metavar="N",
+        library=ALL_LIBRARY,
+        example="500",
     ),
     Decl(
         "include_kind",

@@ -53,6 +53,7 @@ class Options:
     proxy: str | None = None
     system_ca: bool = False
     hosts: tuple[HostRule, ...] = ()
+    max_page_links: int = 10_000  # links taken from one page or document; 0: all
     # Where secret headers may go (docs/security.md): host keys ("https://host:443") and
     # --follow-host names ("host", "host:port"). None: to each input URL's own host. Set by
     # runs that discover links (crawl, sitemaps, --extract, documents) to the hosts named.

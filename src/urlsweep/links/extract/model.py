@@ -79,3 +79,4 @@ class PageLinks:
     links: list[Link] = field(default_factory=list)
     anchors: set[str] = field(default_factory=set)
     base: str | None = None  # <base href>, as written
+    dropped: int = 0  # links found beyond the cap on links per page, not kept
