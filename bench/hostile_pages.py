@@ -10,6 +10,7 @@ not checking them. Each urlsweep run is a child process; its peak RSS is the ker
 
     python bench/hostile_pages.py                       # this tree, 16 pages
     python bench/hostile_pages.py --before /tmp/old/src # and another tree's src, side by side
+    python bench/hostile_pages.py --parse --before /tmp/old/src  # one page's parse alone
 
 `--before SRC` runs that tree's package (PYTHONPATH=SRC) with the same Python, so the two
 differ in urlsweep's code only. Not part of the test suite.
@@ -71,7 +72,9 @@ def run(src: str | None, url: str, out: str, extra: list[str]) -> dict[str, obje
     argv = [sys.executable, "-m", "urlsweep", "crawl", url, "--no-store", "--no-config"]
     argv += ["--no-progress", "--depth", "1", "--exclude", "/x/", "-f", "jsonl", "-o", out]
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv + extra, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        argv + extra, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - t0
     assert proc.stderr is not None
@@ -87,12 +90,45 @@ def run(src: str | None, url: str, out: str, extra: list[str]) -> dict[str, obje
     }
 
 
+PARSE = """
+import resource, sys
+from urlsweep.links.extract.html import parse_html
+page = bytearray()
+for i in range(400000):
+    page += b'<a href="/a/%07d">l</a>\\n' % i
+page = bytes(page[: 8 * 1024 * 1024])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+cap = {cap}
+links = parse_html(page) if cap is None else parse_html(page, max_links=cap)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(links.links), round(base / 1024), round(peak / 1024))
+"""
+
+
+def parse_only(src: str | None, cap: int | None) -> str:
+    """One 8 MiB page of links parsed in a child: links kept, RSS before and peak (MB)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("URLSWEEP_")}
+    if src is not None:
+        env["PYTHONPATH"] = src
+    code = PARSE.format(cap=cap)
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    links, base, peak = p.stdout.split()
+    return f"{links} links kept, RSS {base} MB before the parse, peak {peak} MB"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=16)
     ap.add_argument("--before", metavar="SRC", help="another tree's src/ to run side by side")
+    ap.add_argument("--parse", action="store_true", help="only parse one 8 MiB page of links")
     ap.add_argument("extra", nargs="*", help="more urlsweep crawl arguments (after --)")
     args = ap.parse_args()
+    if args.parse:
+        print("after, all links:  ", parse_only(None, None))
+        print("after, cap 10000:  ", parse_only(None, 10000))
+        if args.before:
+            print("before, all links: ", parse_only(args.before, None))
+        return
     Handler.pages = args.pages
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
