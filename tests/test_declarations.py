@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,27 @@ def test_every_library_keyword_arrives_in_the_options(decl: Decl, project: Path)
     got = getattr(Options.from_kwargs(**{decl.name: value}), decl.name)
     assert got == expected
     assert got != getattr(Options(), decl.name)
+
+
+def test_every_flag_is_documented_and_in_its_commands_help() -> None:
+    """`urlsweep --help` and the docs agree: each declared flag is in the help of every
+    command it belongs to and written (in backquotes) in README.md or docs/*.md."""
+    root = Path(__file__).parent.parent
+    docs = (root / "README.md").read_text() + "".join(
+        p.read_text() for p in sorted((root / "docs").glob("*.md"))
+    )
+    runner = CliRunner()
+    helps: dict[str, str] = {}
+    undocumented = []
+    for d in DECLARATIONS:
+        if not d.cli:
+            continue
+        for command in sorted(d.commands):
+            if command not in helps:
+                res = runner.invoke(cli_main.main, [command, "--help"], terminal_width=200)
+                assert res.exit_code == 0, res.output
+                helps[command] = res.output
+            assert d.long in helps[command], (d.long, command)
+        if not re.search(r"`[^`\n]*" + re.escape(d.long) + r"(?![\w-])[^`\n]*`", docs):
+            undocumented.append(d.long)
+    assert undocumented == []
