@@ -39,6 +39,7 @@ def test_results_are_printed_above_the_bar_never_on_its_line(
     assert code == 1  # some are 404
     raw = term.output()
     assert BAR in raw  # the bar was shown (and so could have collided)
+    assert " left" in raw  # the total is known: time left is shown
     lines = term.screen().text()
     total = next(i for i, line in enumerate(lines) if line.startswith("total"))
     results = [line for line in lines[:total] if line.startswith(("✓", "✗"))]
@@ -69,6 +70,15 @@ def test_results_piped_to_the_same_screen_get_no_bar(
     argv = " ".join([*CMD, "check", str(urls), "-w", "4", "-o", str(out)])
     assert term.run(["sh", "-c", f"{argv} | cat"], _env(tmp_path)) == 0
     assert BAR in term.output() and len(out.read_text().splitlines()) == 60
+
+
+def test_a_stream_has_a_bar_without_time_left(http_server: TestHTTPServer, tmp_path: Path) -> None:
+    urls = _urls(tmp_path, http_server, 60)
+    term = Pty(80, 24)
+    argv = " ".join([*CMD, "check", "-", "-w", "4", "-o", str(tmp_path / "out.txt")])
+    assert term.run(["sh", "-c", f"cat {urls} | {argv}"], _env(tmp_path)) == 1
+    raw = term.output()
+    assert BAR in raw and "/?" in raw and " left" not in raw
 
 
 def test_columns_fit_their_longest_value_and_long_urls_wrap(

@@ -40,20 +40,27 @@ class ProgressBar:
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
+                ProgressColumn,
                 SpinnerColumn,
                 TextColumn,
                 TimeElapsedColumn,
+                TimeRemainingColumn,
             )
 
-            self._progress = Progress(
+            columns: list[ProgressColumn | str] = [
                 SpinnerColumn(),
-                BarColumn(),
+                BarColumn(bar_width=20),
                 MofNCompleteColumn(),
                 TextColumn(
-                    "{task.fields[rate]:>8.1f}/s  ok {task.fields[ok]}  "
+                    "{task.fields[rate]:>7.1f}/s  ok {task.fields[ok]}  "
                     "in flight {task.fields[in_flight]}"
                 ),
                 TimeElapsedColumn(),
+            ]
+            if total is not None:  # a stream (stdin) has no end to count down to
+                columns += [TimeRemainingColumn(compact=True), "left"]
+            self._progress = Progress(
+                *columns,
                 console=Console(stderr=True),
                 transient=True,
                 redirect_stdout=sys.stdout.isatty(),
