@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 from typing import Any
 
@@ -153,6 +155,17 @@ def test_bodies_are_never_downloaded(http_server: Any, path: str) -> None:
     r = check1(http_server.base_url + path, method="get", timeout=5)
     assert r.ok and r.status == 200
     assert time.monotonic() - started < 3
+
+
+def test_a_giant_response_header_is_protocol_saying_why(raw_server_factory: Any) -> None:
+    def giant(conn: socket.socket) -> None:
+        raw_srv.read_request_head(conn)
+        with contextlib.suppress(OSError):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n")
+
+    r = check1(raw_server_factory(giant).base_url + "/", retries=0)
+    assert r.error == "protocol" and r.status is None
+    assert "header over libcurl's limit" in r.detail, r.detail
 
 
 def test_connection_reset_is_protocol(raw_server_factory: Any) -> None:

@@ -47,6 +47,7 @@ _CODE_DETAIL: Final = {
     52: "server closed the connection without a response",
     56: "connection reset while receiving",
     55: "connection reset while sending",
+    100: "a response header over libcurl's limit (100 kB each, 300 kB in all)",  # TOO_LARGE
 }
 
 
