@@ -11,6 +11,7 @@ import pytest
 
 import urlsweep
 from support import raw as raw_srv
+from support.net import read_request_head
 from urlsweep import Result
 
 
@@ -159,7 +160,7 @@ def test_bodies_are_never_downloaded(http_server: Any, path: str) -> None:
 
 def test_a_giant_response_header_is_protocol_saying_why(raw_server_factory: Any) -> None:
     def giant(conn: socket.socket) -> None:
-        raw_srv.read_request_head(conn)
+        read_request_head(conn)
         with contextlib.suppress(OSError):
             conn.sendall(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n")
 
