@@ -141,9 +141,15 @@ def plan_run(
         bad = [u for u in inputs if not u.lower().startswith(("http://", "https://"))]
         if bad:
             raise InputError(f"{bad[0]}: crawl starts from URLs (http:// or https://)")
+        from urlsweep.links.remap import Remap
+
         crawl = CrawlOptions.from_command(args.crawl, args.check_fragments)
         crawl = dataclasses.replace(
-            crawl, kinds=_kinds(args), check_mail=args.check_mail, dns_server=_dns(args)
+            crawl,
+            kinds=_kinds(args),
+            check_mail=args.check_mail,
+            dns_server=_dns(args),
+            remap=Remap.parse(args.remap),
         )
         return Crawler(list(inputs), options, crawl), True
     plan = split_inputs(inputs, args.input_type)
@@ -170,6 +176,7 @@ def plan_run(
             kinds=_kinds(args),
             check_mail=args.check_mail,
             dns_server=_dns(args),
+            remap=remap,
         )
         return Crawler(seeds, options, crawl), True
     if args.dump and any("://" in s for s in plan.sitemaps):

@@ -27,7 +27,7 @@ from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.work import Work
 from urlsweep.inputs import Target
 from urlsweep.links.extract import Link
-from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, with_sources
+from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
 from urlsweep.links.mail import MailChecker, is_mail_or_phone
 from urlsweep.links.pages import check_with_anchors, read_page
 from urlsweep.links.resolve import resolve_url
@@ -156,6 +156,9 @@ class Crawler:
 
     def __init__(self, seeds: Sequence[str], options: Options, crawl: CrawlOptions) -> None:
         self.crawl = crawl
+        self._remap = crawl.remap
+        if self._remap is not None:  # the crawl reads (and scopes, and robots) the new host
+            seeds = [self._remap(seed.strip()) for seed in seeds]
         # Secret headers go to the start hosts and --follow-host only (docs/security.md).
         options = confine_credentials(options, seeds, crawl.follow_hosts)
         self.options = options
@@ -230,6 +233,14 @@ class Crawler:
         if not link.is_page or link.nofollow:
             return False
         return ext not in _NOT_PAGES
+
+    def _remapped(self, url: str) -> str:
+        """`url` after --remap, as the record shows it: the URL that is checked (as lychee
+        reports it), with the pages it was found on as sources."""
+        if self._remap is None:
+            return url
+        new = self._remap(url)
+        return url if new == url else url_key(new) or new
 
     def _never_page(self, url: str) -> bool:
         """Whether `url` (asked of `_followable` first) cannot be a page, however linked."""
@@ -342,6 +353,7 @@ class Crawler:
                 if found is None:
                     continue  # mailto:, javascript:, data: ...
                 child, fragment = found
+                child = self._remapped(child)
                 new = self.index.add(child, final, fragment, link.via)
                 if self._followable(child, link):
                     children.append(child)
@@ -398,6 +410,7 @@ class Crawler:
             if found is None:
                 return
             url, fragment = found
+            url = self._remapped(url)
             new = self.index.add(url, where, fragment, "sitemap[loc]")
             if not self._followable(url, entry_link):
                 if new:

@@ -12,6 +12,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from urlsweep.links.extract.kinds import KindFilter
+from urlsweep.links.remap import Remap
 from urlsweep.links.robots import MAX_CRAWL_DELAY
 from urlsweep.options import OptionError
 from urlsweep.urls import InvalidURL, host_key, normalise
@@ -34,6 +35,7 @@ class CrawlOptions:
     max_crawl_delay: float = MAX_CRAWL_DELAY  # bound of an honoured Crawl-delay; 0: ignore it
     check_mail: bool = False  # look up the domains of mailto: addresses
     dns_server: tuple[str, int] | None = None
+    remap: Remap | None = None  # --remap: start URLs and links rewritten before anything
 
     @classmethod
     def from_command(cls, params: Mapping[str, Any], check_fragments: bool) -> CrawlOptions:

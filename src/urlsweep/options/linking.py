@@ -175,8 +175,9 @@ LINKING: Final[tuple[Decl, ...]] = (
         "str",
         (),
         "Check a rewritten URL: the first REGEX found in a URL is replaced (\\1 allowed), "
-        "e.g. 'https://example.com/ http://127.0.0.1:8000/'; repeatable. Not in crawls.",
-        commands=_CHECK,
+        "e.g. 'https://example.com/ http://127.0.0.1:8000/'; repeatable. In a crawl, the "
+        "start URLs and every link found (records show the URL checked).",
+        commands=frozenset({CHECK, CRAWL}),
         target="links",
         multiple=True,
         metavar="'REGEX REPLACEMENT'",
