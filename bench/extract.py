@@ -2,13 +2,14 @@
 """Extraction speed: MB of HTML per second through `parse_html`, this tree against a git
 revision, side by side in one process (alternating rounds, so a busy machine hurts both).
 
-    .venv/bin/python bench/extract.py                  # against main's extractor
+    .venv/bin/python bench/extract.py                  # against the pre-links-work extractor
     .venv/bin/python bench/extract.py --ref main --pages 200 --rounds 7
 
 The corpus is generated (seed 42): documentation pages with a head of <meta>/<link>/<script>,
 navigation, paragraphs with links, images with srcset, a <style> block, a few style
-attributes, forms and an <object>. The reference's html.py is loaded from `git show` and uses
-this tree's `model.py` (its `Link` takes the same positional fields).
+attributes, forms and an <object>. The reference is the whole package of a git revision
+(`git archive` into a temporary directory), default 151d983, main before the links work of
+issue 14; each round runs each tree's `parse_html` in a fresh process, one after the other.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import types
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,39 +56,61 @@ def page(rng: random.Random, i: int) -> bytes:
     ).encode()
 
 
-def load_ref(ref: str) -> Callable[[bytes], object]:
-    src = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{ref}:src/urlsweep/links/extract/html.py"],
-        check=True,
-        capture_output=True,
-        text=True,
+PRE_LINKS_WORK = "151d983"  # main before issue 14's links work (git log links/extract)
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The package of `ref`, whole (its own model.py, css.py...), unpacked into `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "src"], check=True, capture_output=True
     ).stdout
-    mod = types.ModuleType("_ref_html")
-    exec(compile(src, f"{ref}:html.py", "exec"), mod.__dict__)
-    return mod.parse_html  # type: ignore[no-any-return]
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def worker(src: str, pages: int, repeat: int) -> None:
+    """Run in a child process: time `parse_html` of the package under `src` on the corpus."""
+    sys.path.insert(0, src)
+    from urlsweep.links.extract.html import parse_html
+
+    rng = random.Random(42)
+    corpus = [page(rng, i) for i in range(pages)]
+    links = sum(len(parse_html(p).links) for p in corpus[:5])
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for p in corpus:
+            parse_html(p)
+        best = min(best, time.perf_counter() - t0)
+    print(f"{best} {sum(map(len, corpus))} {links}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ref", default="main")
+    ap.add_argument("--ref", default=PRE_LINKS_WORK, help="the extractor to compare with")
     ap.add_argument("--pages", type=int, default=150)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    sys.path.insert(0, str(REPO / "src"))
-    from urlsweep.links.extract.html import parse_html
-
-    rng = random.Random(42)
-    corpus = [page(rng, i) for i in range(args.pages)]
-    mb = sum(map(len, corpus)) / 1e6
-    tools = {"ref " + args.ref: load_ref(args.ref), "this tree": parse_html}
-    times: dict[str, list[float]] = {name: [] for name in tools}
-    counts = {name: sum(len(fn(p).links) for p in corpus[:5]) for name, fn in tools.items()}  # type: ignore[attr-defined]
-    for _ in range(args.rounds):
-        for name, fn in tools.items():
-            t0 = time.perf_counter()
-            for p in corpus:
-                fn(p)
-            times[name].append(time.perf_counter() - t0)
+    if args.worker:
+        worker(args.worker, args.pages, 2)
+        return
+    with tempfile.TemporaryDirectory(prefix="urlsweep-extract-ref-") as tmp:
+        trees = {"ref " + args.ref: checkout(args.ref, Path(tmp)), "this tree": REPO / "src"}
+        times: dict[str, list[float]] = {name: [] for name in trees}
+        counts: dict[str, int] = {}
+        size = 0
+        for _ in range(args.rounds):  # alternating: a busy machine hurts both alike
+            for name, src in trees.items():
+                out = subprocess.run(
+                    [sys.executable, __file__, "--worker", str(src), "--pages", str(args.pages)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                times[name].append(float(out[0]))
+                size, counts[name] = int(out[1]), int(out[2])
+    mb = size / 1e6
     print(f"corpus: {args.pages} pages, {mb:.2f} MB; {args.rounds} rounds (best, median)")
     best = min(times["ref " + args.ref])
     base = statistics.median(times["ref " + args.ref])
