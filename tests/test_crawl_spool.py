@@ -124,3 +124,29 @@ def test_no_notices_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     assert [json.loads(x)["url"] for x in proc.stdout.splitlines()].count(
         site.base + "/gone.html"
     ) == 1
+
+
+def test_without_check_fragments_a_crawl_keeps_no_anchors_nor_fragments() -> None:
+    """Half the memory of a big crawl was anchors and fragments nobody would read."""
+    site = sites.Site()
+    try:
+        site.routes["/"] = sites.html(sites.page("/a.html#x", "/a.html#y", "/img.png#z"))
+        site.routes["/a.html"] = sites.html(sites.page("/#top", extra='<h2 id="x">x</h2>'))
+        site.routes["/img.png"] = (200, {"Content-Type": "image/png"}, b"png")
+        plain = Crawler([site.base + "/"], Options(timeout=10), CrawlOptions(sitemap=False))
+        assert {r.url for r in plain} == {site.base + p for p in ("/", "/a.html", "/img.png")}
+        checked = Crawler(
+            [site.base + "/"],
+            Options(timeout=10),
+            CrawlOptions(sitemap=False, check_fragments=True),
+        )
+        missing = {r.url for r in checked if r.error == R.MISSING_FRAGMENT}
+    finally:
+        site.close()
+    for url in (site.base + "/", site.base + "/a.html", site.base + "/img.png"):
+        assert plain.anchors.get(url) is None and plain.index.fragments(url) == {}
+    assert plain.index.sources(site.base + "/a.html") == (site.base + "/",)
+    # With --check-fragments they are kept, and used.
+    assert checked.anchors.get(site.base + "/a.html") == frozenset({"x"})
+    assert set(checked.index.fragments(site.base + "/a.html")) == {"x", "y"}
+    assert missing == {site.base + "/a.html#y"}

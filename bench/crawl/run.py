@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""Crawl benchmark: a generated documentation site served from loopback, crawled by
-`urlsweep crawl` and by LinkChecker, timed, with each tool's peak memory.
+"""Crawl benchmark: a documentation site served from loopback, crawled by `urlsweep crawl`
+and by LinkChecker side by side (runs alternate), timed, with each tool's peak memory.
 
-    python3 bench/crawl/run.py                    # 500 pages; urlsweep also at 2000 for memory
-    python3 bench/crawl/run.py --sizes 500 --tools urlsweep
+    python3 bench/crawl/run.py                     # 530 generated pages, 3 runs each, medians
+    python3 bench/crawl/run.py --site DIR          # a real site (a directory with index.html)
+    python3 bench/crawl/run.py --sizes 500,2000,5000 --tools urlsweep --runs 1
+    URLSWEEP=/path/to/other/urlsweep python3 bench/crawl/run.py --tools urlsweep
+
+Both tools skip other hosts: LinkChecker by its default (no --check-extern), urlsweep by
+one --exclude of every URL off the start host; otherwise urlsweep runs with its defaults
+and LinkChecker at its best settings: 32 threads and its rate cap lifted (a config file
+with maxrequestspersecond = 1000000, and the server sends the `LinkChecker` header that
+LinkChecker requires before it goes above 10 requests per second to a host).
 
 Serves with nginx when installed (bench/run.sh installs it), else Python's threaded
 http.server. Every request goes to 127.0.0.1 / 127.0.0.2; everything stops at exit.
@@ -76,12 +84,13 @@ def generate(root: Path, other: Path, pages: int, port: int, seed: int = 42) -> 
     return {"pages": pages, "broken": broken}
 
 
-def serve(root: Path, other: Path, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+def serve(root: Path, other: Path, port: int, tmp: Path, lc_header: bool = True) -> subprocess.Popen[bytes]:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     for d in (tmp, root, other):
         os.chmod(d, 0o755)
     if nginx:
         conf = tmp / "nginx.conf"
+        header = "add_header LinkChecker urlsweep-bench always;" if lc_header else ""
         user = "user root;" if os.geteuid() == 0 else ""
         conf.write_text(
             f"""{user}
@@ -89,11 +98,13 @@ daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
 events {{ worker_connections 4096; }}
 http {{
   access_log off; keepalive_requests 100000;
-  types {{ text/html html; text/css css; application/javascript js; image/png png; }}
+  types {{ text/html html; text/css css; application/javascript js; image/png png;
+            image/svg+xml svg; font/woff2 woff2; application/json json; }}
   default_type application/octet-stream;
   client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp};
   uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
-  server {{ listen 127.0.0.1:{port}; root {root}; index index.html; }}
+  server {{ listen 127.0.0.1:{port}; root {root}; index index.html;
+             {header} }}
   server {{ listen 127.0.0.2:{port}; root {other}; }}
 }}
 """
@@ -123,13 +134,13 @@ http {{
     return proc
 
 
-def timed(cmd: list[str], out: Path, timeout: float) -> tuple[float, int, int]:
+def timed(cmd: list[str], out: Path, timeout: float, cwd: Path | None = None) -> tuple[float, int, int]:
     """Wall seconds, peak RSS (MiB) and exit code of one run, via /usr/bin/time."""
     stats = out.with_suffix(".time")
     full = ["/usr/bin/time", "-f", "%e %M", "-o", str(stats), *cmd]
     started = time.monotonic()
     with open(out, "wb") as f:
-        p = subprocess.run(full, stdout=f, stderr=subprocess.DEVNULL, timeout=timeout)
+        p = subprocess.run(full, stdout=f, stderr=subprocess.DEVNULL, timeout=timeout, cwd=cwd)
     wall = time.monotonic() - started
     try:
         rss_kb = int(stats.read_text().split()[-1])
@@ -138,12 +149,32 @@ def timed(cmd: list[str], out: Path, timeout: float) -> tuple[float, int, int]:
     return wall, rss_kb // 1024, p.returncode
 
 
+LINKCHECKER_RC = """[checking]
+threads=32
+maxrequestspersecond=1000000
+[output]
+status=0
+"""
+
+
+def count(name: str, text: str) -> tuple[int, int]:
+    """(records, broken) in a tool's output."""
+    if name.startswith("urlsweep"):
+        recs = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        return len(recs), sum(1 for r in recs if r["outcome"] == "broken")
+    rows = [ln for ln in text.splitlines() if ln and not ln.startswith("#")][1:]
+    return len(rows), sum(1 for ln in rows if ";False;" in ln or ln.endswith(";False"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--sizes", default="500,2000", help="site sizes in pages (default 500,2000)")
+    ap.add_argument("--sizes", default="530", help="generated site sizes in pages (default 530)")
+    ap.add_argument("--site", help="serve this directory instead (a real site; start at /)")
     ap.add_argument("--tools", default="urlsweep,linkchecker")
-    ap.add_argument("--workers", type=int, default=32)
-    ap.add_argument("--timeout", type=float, default=600, help="per run, seconds")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each tool (median reported)")
+    ap.add_argument("--timeout", type=float, default=900, help="per run, seconds")
+    ap.add_argument("--lc-capped", action="store_true",
+                    help="no LinkChecker header: its per-host cap (0.1-0.6 s apart) stays")
     args = ap.parse_args()
     urlsweep = os.environ.get("URLSWEEP") or str(REPO / ".venv" / "bin" / "urlsweep")
     linkchecker = os.environ.get("LINKCHECKER") or str(REPO / "bench" / ".venv" / "bin" / "linkchecker")
@@ -151,44 +182,68 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="urlsweep-crawl-bench-") as t:
         tmp = Path(t)
-        for size in (int(s) for s in args.sizes.split(",")):
+        os.chmod(tmp, 0o755)  # LinkChecker run as root drops to nobody
+        rc = tmp / "linkcheckerrc"
+        rc.write_text(LINKCHECKER_RC)
+        os.chmod(rc, 0o644)
+        sizes = [0] if args.site else [int(x) for x in args.sizes.split(",")]
+        for size in sizes:
             port = free_port()
-            site, other = tmp / f"site{size}", tmp / f"other{size}"
-            info = generate(site, other, size, port)
-            server = serve(site, other, port, tmp)
+            if args.site:
+                site, other = Path(args.site).resolve(), tmp / "other"
+                other.mkdir(exist_ok=True)
+                info = {"pages": sum(1 for _ in site.rglob("*.html")), "broken": -1}
+            else:
+                site, other = tmp / f"site{size}", tmp / f"other{size}"
+                info = generate(site, other, size, port)
+            server = serve(site, other, port, tmp, lc_header=not args.lc_capped)
             try:
-                start = f"http://127.0.0.1:{port}/index.html"
-                runs = []
+                start = f"http://127.0.0.1:{port}/" + ("" if args.site else "index.html")
+                off_host = f"^(?!http://127\\.0\\.0\\.1:{port}/)"
+                cmds = {}
                 if "urlsweep" in tools and os.access(urlsweep, os.X_OK):
-                    runs.append(("urlsweep", [urlsweep, "crawl", start, "--workers", str(args.workers),
-                                              "--no-progress", "-f", "jsonl"]))
-                if "linkchecker" in tools and os.access(linkchecker, os.X_OK) and size <= 500:
-                    runs.append(("linkchecker", [linkchecker, "--no-status", "--check-extern",
-                                                 "-t", str(args.workers), "-o", "csv", start]))
-                for name, cmd in runs:
-                    out = tmp / f"{name}-{size}.out"
-                    wall, rss, code = timed(cmd, out, args.timeout)
-                    text = out.read_text(errors="replace")
-                    if name == "urlsweep":
-                        recs = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-                        found = sum(1 for r in recs if r["outcome"] == "broken")
-                        checked = len(recs)
-                    else:
-                        lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-                        found = sum(1 for ln in lines[1:] if ";False;" in ln or ";False" in ln[-8:])
-                        checked = max(0, len(lines) - 1)
-                    rows.append({"tool": name, "pages": size, "seconds": round(wall, 2),
-                                 "peak_rss_mib": rss, "exit": code, "records": checked,
-                                 "broken_found": found, "broken_planted": info["broken"]})
-                    print(json.dumps(rows[-1]), file=sys.stderr)
+                    cmds["urlsweep"] = [urlsweep, "crawl", start, "--exclude", off_host,
+                                        "--no-progress", "-f", "jsonl"]
+                if "linkchecker" in tools and os.access(linkchecker, os.X_OK):
+                    cmds["linkchecker"] = [linkchecker, "-f", str(rc), "--no-status",
+                                           "-o", "csv", start]
+                runs: dict[str, list[tuple[float, int, int, int]]] = {n: [] for n in cmds}
+                for i in range(args.runs):  # alternating, so a busy machine hurts both
+                    for name, cmd in cmds.items():
+                        work = tmp / f"{name}-{size}-{i}"
+                        work.mkdir()
+                        os.chmod(work, 0o777)
+                        out = work / "out.txt"
+                        wall, rss, code = timed(cmd, out, args.timeout, cwd=work)
+                        records, broken = count(name, out.read_text(errors="replace"))
+                        runs[name].append((wall, rss, records, broken))
+                        print(json.dumps({"tool": name, "pages": info["pages"], "run": i,
+                                          "seconds": round(wall, 2), "peak_rss_mib": rss,
+                                          "exit": code, "records": records, "broken": broken}),
+                              file=sys.stderr)
+                for name, results in runs.items():
+                    walls = sorted(r[0] for r in results)
+                    rsss = sorted(r[1] for r in results)
+                    rows.append({"tool": name, "pages": info["pages"],
+                                 "seconds": walls[len(walls) // 2], "all": walls,
+                                 "peak_rss_mib": rsss[len(rsss) // 2],
+                                 "records": results[-1][2], "broken": results[-1][3],
+                                 "planted": info["broken"]})
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=10)
-    print("| tool | pages | seconds | peak RSS MiB | records | broken found / planted |")
-    print("|---|---:|---:|---:|---:|---|")
+    print(f"| tool | pages | median s (of {args.runs}) | runs s | median peak RSS MiB | records | broken found / planted |")
+    print("|---|---:|---:|---|---:|---:|---|")
     for r in rows:
-        print(f"| {r['tool']} | {r['pages']} | {r['seconds']} | {r['peak_rss_mib']} | "
-              f"{r['records']} | {r['broken_found']} / {r['broken_planted']} |")
+        runs_s = " ".join(f"{w:.2f}" for w in r["all"])
+        planted = "?" if r["planted"] < 0 else r["planted"]
+        print(f"| {r['tool']} | {r['pages']} | {r['seconds']:.2f} | {runs_s} | {r['peak_rss_mib']} | "
+              f"{r['records']} | {r['broken']} / {planted} |")
+    by = {r["tool"]: r for r in rows}
+    if "urlsweep" in by and "linkchecker" in by:
+        u, lc = by["urlsweep"], by["linkchecker"]
+        print(f"\nurlsweep {lc['seconds'] / u['seconds']:.1f}x faster, "
+              f"{u['peak_rss_mib'] / max(1, lc['peak_rss_mib']):.2f} of LinkChecker's memory")
     return 0
 
 

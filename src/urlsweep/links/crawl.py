@@ -335,8 +335,10 @@ class Crawler:
         final = (page.result.final_url or url).split("#", 1)[0]
         if page.links is None:
             return page.result, None
-        self.anchors.put(raw, page.links.anchors)
-        self.anchors.put(final, page.links.anchors)
+        if self.crawl.check_fragments:  # else neither anchors nor fragments are kept:
+            self.anchors.put(raw, page.links.anchors)  # half the memory of a big crawl
+            self.anchors.put(final, page.links.anchors)
+        keep = self.crawl.check_fragments
         with self._lock:
             first = final not in self._taken
             self._taken.add(final)
@@ -354,7 +356,7 @@ class Crawler:
                     continue  # mailto:, javascript:, data: ...
                 child, fragment = found
                 child = self._remapped(child)
-                new = self.index.add(child, final, fragment, link.via)
+                new = self.index.add(child, final, fragment if keep else None, link.via)
                 if self._followable(child, link):
                     children.append(child)
                 elif new:
@@ -411,7 +413,8 @@ class Crawler:
                 return
             url, fragment = found
             url = self._remapped(url)
-            new = self.index.add(url, where, fragment, "sitemap[loc]")
+            kept = fragment if self.crawl.check_fragments else None
+            new = self.index.add(url, where, kept, "sitemap[loc]")
             if not self._followable(url, entry_link):
                 if new:
                     self._found(url)

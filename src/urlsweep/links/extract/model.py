@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 # Link kinds that lead to another page (followed by a crawl); the rest are resources.
@@ -73,7 +74,13 @@ class Link(NamedTuple):
     @property
     def via(self) -> str:
         """Where the link was found, as `element[attribute]` (the result record's `via`)."""
-        return f"{self.element}[{self.attr}]"
+        return _via(self.element, self.attr)
+
+
+@lru_cache(maxsize=1024)
+def _via(element: str, attr: str) -> str:
+    """One string per pair: a crawl keeps one per URL found, and there are few pairs."""
+    return f"{element}[{attr}]"
 
 
 @dataclass(slots=True)
