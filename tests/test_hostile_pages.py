@@ -7,6 +7,7 @@ page used to vanish) is extracted. Real loopback servers that log what they are 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from support.http import TestHTTPServer, reply
 from support.store_helpers import urlsweep
+from urlsweep.links.extract import PageLinks
 from urlsweep.links.extract.html import parse_html
 from urlsweep.options.linking import DEFAULT_MAX_PAGE_LINKS
 
@@ -120,6 +122,23 @@ def test_a_link_nested_deeper_than_libxml2_goes_is_extracted(depth: int) -> None
         (f"/t/{depth}", 3),
         (f"/after/{depth}", 5),
     ]
+
+
+def test_past_libxml2s_depth_every_kind_of_link_is_read_as_lxml_reads_it() -> None:
+    """The other parser finds what lxml finds (links, lines, kinds, anchors, base, forms
+    that POST left out) in the page of every link kind, nested 10 or 3000 deep."""
+    kinds = (Path(__file__).parent / "data" / "links" / "kinds.html").read_text()
+
+    def nest(n: int) -> bytes:
+        page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "<div>" * n, kinds, count=1)
+        return page.replace("</body>", "</div>" * n + "</body>").encode()
+
+    def seen(page: PageLinks) -> list[tuple[str, int, str, str, bool]]:
+        return [(x.href, x.line, x.kind, x.attr, x.nofollow) for x in page.links]
+
+    shallow, deep = parse_html(nest(10)), parse_html(nest(3000))
+    assert len(shallow.links) > 40 and seen(deep) == seen(shallow)
+    assert deep.anchors == shallow.anchors and deep.base == shallow.base
 
 
 def test_deeply_nested_pages_and_documents_are_checked_in_full(

@@ -231,9 +231,17 @@ class _Collector:
             css_links(text, found, line + self.offset, "style")
             self._keep(found, self.out.links)
 
+    def styled_attribute(self, tag: str, style: str, line: int) -> None:
+        """The links of a `style` attribute (`line` has the offset applied)."""
+        if _wants_css(style):
+            styled: list[Link] = []
+            css_links(style, styled, line, tag, "style")
+            self._keep(styled, self.styled)
+
     def element(
         self, tag: str, attrib: Any, line: int, form_method: Callable[[], str | None]
     ) -> None:
+        """An element that may hold links (one of _TAGS) starts."""
         if not attrib:
             return
         line += self.offset
@@ -246,11 +254,9 @@ class _Collector:
             if name:
                 out.anchors.add(name)
         style = attrib.get("style")
-        if style and _wants_css(style):
-            styled: list[Link] = []
-            css_links(style, styled, line, tag, "style")
-            self._keep(styled, self.styled)
-        if tag not in _TAGS or tag == "style":
+        if style:
+            self.styled_attribute(tag, style, line)
+        if tag == "style":
             return
         if tag == "base":
             if out.base is None and attrib.get("href"):
@@ -327,6 +333,8 @@ def _parse_lxml(data: bytes | str, c: _Collector) -> PageLinks | None:
     last: Any = None  # the element that started last: it and its ancestors are open
     style: Any = None  # a <style> whose text is complete once anything starts after it
 
+    anchors = c.out.anchors
+
     def drain() -> None:
         nonlocal last, style
         el: Any
@@ -335,11 +343,18 @@ def _parse_lxml(data: bytes | str, c: _Collector) -> PageLinks | None:
                 c.style(style.text, style.sourceline or 1)
                 style = None
             tag = el.tag
-            if isinstance(tag, str):
+            if tag in _TAGS:
                 if tag == "style":
                     style = el
                 tag_form = _form_method(el) if tag in _FORMACTION_TAGS else _no_form
                 c.element(tag, el.attrib, el.sourceline or 1, tag_form)
+            elif isinstance(tag, str):  # any other element: only its id and style count
+                anchor = el.get("id")
+                if anchor:
+                    anchors.add(anchor)
+                css = el.get("style")
+                if css:
+                    c.styled_attribute(tag, css, (el.sourceline or 1) + c.offset)
             last = el
 
     def trim() -> bool:
@@ -399,7 +414,13 @@ class _StdlibParser(html.parser.HTMLParser):
         for name, value in attrs:
             attrib.setdefault(name, value or "")  # the first of a repeated attribute counts
         line = self.getpos()[0]
-        self.c.element(tag, attrib, line, self._form)
+        if tag in _TAGS:
+            self.c.element(tag, attrib, line, self._form)
+        else:
+            if attrib.get("id"):
+                self.c.out.anchors.add(attrib["id"])
+            if attrib.get("style"):
+                self.c.styled_attribute(tag, attrib["style"], line + self.c.offset)
         if tag == "form":
             self.forms.append(attrib.get("method"))
         elif tag == "style":
