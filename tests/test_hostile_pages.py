@@ -80,6 +80,8 @@ def test_a_page_gives_at_most_max_page_links_and_its_record_says_so(
         detail = str(got[site.url("/dense")]["detail"])
         assert detail.startswith("250 more links not checked: only the first 50 links"), detail
         assert "--max-page-links" in detail
+        # and a line on stderr, as the text output shows no detail of an ok record
+        assert f"urlsweep: warning: {site.url('/dense')}: {detail}" in p.stderr
         assert all(got[u]["status"] == 200 for u in taken)
         assert not {f"/d/{i}" for i in range(50, LINKS)} & asked(site)  # the rest never asked
 

@@ -8,6 +8,7 @@ taken.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -18,8 +19,9 @@ from urlsweep.links.resolve import page_base
 from urlsweep.probe import steps as probe
 from urlsweep.probe.context import CheckContext
 from urlsweep.probe.transport import Request, Response
-from urlsweep.result import Result
+from urlsweep.result import Result, mask_userinfo
 
+log = logging.getLogger("urlsweep")
 MAX_PAGE_BYTES = 8 * 1024 * 1024  # decoded; a bigger page is parsed as far as it got
 
 
@@ -62,8 +64,9 @@ def read_page(
     cap = context.options.max_page_links
     links = parse_document(resp.body, kind, max_links=links_cap(cap))
     resp.body = b""  # the links are taken: the body is not kept while the check settles
-    if links.dropped:  # said on the page's own record (docs/security.md)
+    if links.dropped:  # said on the page's own record and on stderr (docs/security.md)
         cut = cut_detail(links, cap)
+        log.warning("urlsweep: warning: %s: %s", mask_userinfo(final), cut)
         result = dataclasses.replace(
             result, detail=f"{result.detail}; {cut}" if result.detail else cut
         )
