@@ -69,7 +69,9 @@ class ListFragments:
         return self._read(work, key, context)
 
     def _read(self, work: Work, key: str, context: CheckContext) -> Check:
-        page = yield from read_page(work.raw, work.url.partition("#")[0], context, work.sources)
+        page = yield from read_page(
+            work.raw, work.url.partition("#")[0], context, work.sources, anchors_only=True
+        )
         if page.links is not None:
             self.anchors.put(key, page.links.anchors)
         return page.result, None

@@ -51,9 +51,11 @@ def read_page(
     context: CheckContext,
     sources: tuple[str, ...] = (),
     max_body: int = MAX_PAGE_BYTES,
+    anchors_only: bool = False,
 ) -> Generator[Request, Response, Page]:
     """Fetch and parse a page: a check (see `probe.steps`) that the engine's driver runs,
-    so parsing happens on the driver thread, never in the caller's."""
+    so parsing happens on the driver thread, never in the caller's. `anchors_only`: for
+    `#fragment` checks, the page's links are not kept (nor said to be cut)."""
     result, resp = yield from probe.steps(raw, url, context, sources, max_body=max_body)
     final = result.final_url or url
     if not result.ok or resp is None:
@@ -62,9 +64,9 @@ def read_page(
     if kind is None:
         return Page(result, None, final)
     cap = context.options.max_page_links
-    links = parse_document(resp.body, kind, max_links=links_cap(cap))
+    links = parse_document(resp.body, kind, max_links=0 if anchors_only else links_cap(cap))
     resp.body = b""  # the links are taken: the body is not kept while the check settles
-    if links.dropped:  # said on the page's own record and on stderr (docs/security.md)
+    if links.dropped and not anchors_only:  # said on its record and on stderr (security.md)
         cut = cut_detail(links, cap)
         log.warning("urlsweep: warning: %s: %s", mask_userinfo(final), cut)
         result = dataclasses.replace(
@@ -75,7 +77,7 @@ def read_page(
 
 def check_with_anchors(work: Work, context: CheckContext, anchors: AnchorStore) -> probe.Check:
     """Check `work.url` by reading it, keeping its anchors for `#fragment` links to it."""
-    page = yield from read_page(work.raw, work.url, context, work.sources)
+    page = yield from read_page(work.raw, work.url, context, work.sources, anchors_only=True)
     if page.links is not None:
         anchors.put(work.raw, page.links.anchors)
     return page.result, None
