@@ -150,3 +150,18 @@ def test_without_check_fragments_a_crawl_keeps_no_anchors_nor_fragments() -> Non
     assert checked.anchors.get(site.base + "/a.html") == frozenset({"x"})
     assert set(checked.index.fragments(site.base + "/a.html")) == {"x", "y"}
     assert missing == {site.base + "/a.html#y"}
+
+
+def test_quiet_shows_no_notices_on_the_terminal(tmp_path: Path) -> None:
+    site = sites.Site()
+    pty = Pty(columns=200, rows=50)
+    try:
+        site.routes["/"] = sites.html(sites.page("/gone.html"))
+        args = ["crawl", site.base + "/", "--no-sitemap", "--ignore-robots", "--no-store", "-q"]
+        code = pty.run([*CMD, *args, "--no-config"], env=dict(os.environ))
+    finally:
+        site.close()
+    screen = "\n".join(pty.screen().text())
+    assert code == 1
+    assert "found ✗" not in screen  # -q: the broken record once, at the end
+    assert screen.count(f"{site.base}/gone.html") == 1
