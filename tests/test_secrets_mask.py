@@ -233,6 +233,21 @@ def test_a_crawl_and_processes_keep_the_password_to_the_requests(
     assert leaks(tmp_path, listing) == []
 
 
+def test_dask_keeps_the_password_to_the_requests(server: TestHTTPServer, tmp_path: Path) -> None:
+    store = tmp_path / "k.db"
+    out = tmp_path / "k.jsonl"
+    url = with_password(server, "/to-bob")
+    p = urlsweep(
+        "check", "--dask", "local:1", "-vv", "--store", store, "-f", "jsonl", "-o", out, url
+    )
+    assert p.returncode == 0, p.stderr
+    (got,) = map(json.loads, out.read_text().splitlines())
+    assert got["url"] == url.replace(PASSWORD, "***") and got["status"] == 200
+    assert got["final_url"] == f"http://bob:***@127.0.0.1:{server.port}/secret"
+    assert no_password(p.stderr) and no_password(p.stdout)
+    assert leaks(tmp_path) == [] and stored_leaks(store) == []
+
+
 def test_the_terminal_shows_the_url_masked(server: TestHTTPServer, tmp_path: Path) -> None:
     pty = Pty(columns=160)
     code = pty.run([*CMD, "check", "--no-store", "-v", with_password(server, "/secret")], env())
