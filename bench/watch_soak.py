@@ -3,6 +3,7 @@
     python3 bench/watch_soak.py                       # 1,000 URLs every 1 s, 3,600 rounds
     python3 bench/watch_soak.py --urls 10000 --every 60 --rounds 3
     python3 bench/watch_soak.py --rounds 60 --out bench/out/watch-smoke.json
+    python3 bench/watch_soak.py --urls 10000 --every 60 --rounds 5 --watch-args '--keep-runs 2'
 
 The target is an nginx this script starts on 127.0.0.1 ... 127.0.0.20 (one port), answering
 every path with 200 except /missing/*, which is 404 (ten URLs, so the first round has
@@ -147,6 +148,11 @@ def main() -> None:
         default=str(ROOT / ".venv" / "bin" / "urlsweep"),
         help="the command to run (split like a shell would), e.g. '.venv/bin/python -m urlsweep'",
     )
+    ap.add_argument(
+        "--watch-args",
+        default="",
+        help="more arguments for the watch (split like a shell would), e.g. '--keep-runs 2'",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="urlsweep-watch-soak-"))
@@ -175,6 +181,7 @@ def main() -> None:
         "--retries",
         "0",
         "--no-config",
+        *shlex.split(args.watch_args),
     ]
     print("running:", " ".join(cmd), flush=True)
     t0 = time.time()
