@@ -72,10 +72,16 @@ def columns(result: Result) -> tuple[int, tuple[Any, ...]]:
     """
     if not _FAST:
         return generic_columns(result)
+    sig, said = _said(result)
+    return sig, (*said[:-1], _extra(result))
+
+
+def _said(result: Result) -> tuple[int, tuple[Any, ...]]:
+    """The signature and the columns it is made of: `columns` with the extra fields that
+    are timing left out. An unchanged result (the common case) needs no more."""
     r = result
     hops = r.redirects
-    via = _strings(r.via) if r.via else "[]"
-    cols = (
+    said = (
         r.url,
         r.final_url,
         r.status,
@@ -90,11 +96,15 @@ def columns(result: Result) -> tuple[int, tuple[Any, ...]]:
         if hops
         else None,
         _strings(r.sources) if r.sources else None,
-        '{"via":' + via + ',"attempt_ms":' + _tenths(r.attempt_ms) + "}",
+        '{"via":' + _strings(r.via) + "}" if r.via else '{"via":[]}',
     )
-    said_cols = (*cols[:-1], '{"via":' + via + "}")
-    sig = int.from_bytes(_blake(repr(said_cols).encode(), digest_size=8).digest(), "big")
-    return sig - (1 << 63), cols
+    sig = int.from_bytes(_blake(repr(said).encode(), digest_size=8).digest(), "big")
+    return sig - (1 << 63), said
+
+
+def _extra(result: Result) -> str:
+    via = _strings(result.via) if result.via else "[]"
+    return '{"via":' + via + ',"attempt_ms":' + _tenths(result.attempt_ms) + "}"
 
 
 def generic_columns(result: Result) -> tuple[int, tuple[Any, ...]]:
@@ -186,7 +196,8 @@ def write_batch(
     if not items:
         return
     keys = [result_key(item.result) for item in items]
-    encoded = [columns(item.result) for item in items]
+    encode = _said if _FAST else generic_columns
+    encoded = [encode(item.result) for item in items]
     if begin:
         db.execute("BEGIN IMMEDIATE")
     try:
@@ -218,6 +229,8 @@ def write_batch(
             else:
                 result_id = next_id
                 next_id += 1
+                if _FAST:  # the signature's columns, with the timing put back
+                    cols = (*cols[:-1], _extra(result))
                 new.append((result_id, digest, profile, run_id, sig, *cols))
             if cached_from is None:
                 checked_run = run_id
