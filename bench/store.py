@@ -139,6 +139,7 @@ def main() -> int:
         "urls": args.urls,
         "reps": args.reps,
         "command": command(Path("urls.txt")),
+        "args": sys.argv[1:],
     }
     try:
         urls = write_urls(tmp / "urls.txt", args.urls, port, "/ok")
@@ -276,12 +277,15 @@ def report(o: dict[str, object]) -> str:
         return [float(v) for v in value]
 
     n = o["urls"]
+    given = o.get("args")
+    args = [str(a) for a in given] if isinstance(given, list) else []
     loads = o.get("load")
     load = "/".join(f"{x:.1f}" for x in loads) if isinstance(loads, list) else str(loads)
     lines = [
         "# The results store in the default configuration",
         "",
-        f"Measured by `.venv/bin/python bench/store.py` on {time.strftime('%Y-%m-%d')}, 2 cores,"
+        f"Measured by `.venv/bin/python {' '.join(['bench/store.py', *args])}` on"
+        f" {time.strftime('%Y-%m-%d')}, 2 cores,"
         " a machine shared with other work (so every figure is an upper bound). Each urlsweep"
         f" run: `urlsweep check urls.txt -f jsonl -o out.jsonl --no-progress` over {n:,}"
         " loopback URLs (nginx, 50 hosts), in a fresh directory with no config file, so the"
