@@ -204,7 +204,11 @@ def test_a_rate_limit_holds_across_batches(
     assert len(by_url(results)) == 6
     starts = sorted(r.time_start for r in http_server.requests)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.4, gaps  # 0.5 s apart, less the jitter of a busy machine
+    # 0.5 s apart on average; one gap can look shorter when the request before it reached
+    # the server late on a busy machine, but none is near 0 (what a batch that forgot the
+    # limit of the one before gives).
+    assert starts[-1] - starts[0] >= 5 * 0.5 - 0.15, gaps
+    assert min(gaps) >= 0.2, gaps
 
 
 def executing(dask_worker: distributed.Worker) -> int:

@@ -27,7 +27,7 @@ from urlsweep.probe.context import CheckContext
 
 
 def test_many_transfers_in_flight_from_one_thread(http_server: Any) -> None:
-    gauge = Gauge(http_server, delay=0.3)
+    gauge = Gauge(http_server, delay=1.0)  # long enough for a busy machine to open them all
     ours: set[str] = set()
     results = []
     for r in urlsweep.check(gauge.urls(150), workers=150, max_per_host=150, timeout=10):
@@ -176,7 +176,7 @@ def test_a_low_hard_file_limit_caps_concurrency_with_a_warning(
 
 
 def test_ulimit_100_still_checks_many_urls_at_once(tmp_path: Any, http_server: Any) -> None:
-    gauge = Gauge(http_server, delay=0.3)
+    gauge = Gauge(http_server, delay=1.0)  # long enough for a busy machine to open them all
     p = _check_with_file_limit(tmp_path, http_server, "-n 100", n=60, gauge=gauge)
     records = [json.loads(line) for line in p.stdout.splitlines()]
     assert p.returncode == 0, p.stderr
