@@ -4,8 +4,10 @@ existing store would look changed once, and history would show a change that nev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from typing import Any
 
 import pytest
 
@@ -95,3 +97,23 @@ def test_fields_added_to_results_take_the_generic_encoding() -> None:
     """`columns` knows the extra fields by name; any other set must not take its path."""
     fast = writes._EXTRA_FIELDS == ("via", "attempt_ms")
     assert fast is writes._FAST
+
+
+@pytest.mark.parametrize("field", ["url", "final_url", "detail", "sources", "redirects", "none"])
+def test_masked_sees_a_password_in_every_field(field: str) -> None:
+    """The recorder masks every record: its quick test for an "@" must miss none."""
+    secret = "http://u:pw@x.test/"
+    values: dict[str, Any] = {
+        "url": secret,
+        "final_url": secret,
+        "detail": f"redirect to {secret}",
+        "sources": ("a.txt:1", secret),
+        "redirects": (Hop("http://x.test/", 301), Hop(secret, 302)),
+    }
+    plain = Result(url="http://x.test/", final_url="http://x.test/", sources=("a.txt:1",))
+    if field == "none":
+        assert plain.masked() is plain
+        return
+    record = dataclasses.replace(plain, **{field: values[field]})
+    masked = record.masked()
+    assert "pw" not in repr(masked) and "***" in repr(masked)

@@ -160,14 +160,25 @@ class Result:
             return self.outcome  # not an HTTP answer: a skipped link, a local file
         return f"http_{self.status}"
 
+    def _has_at(self) -> bool:
+        """Whether any field `masked` looks at holds an "@": plain tests, no generator (this
+        runs for every record, on the thread that receives them)."""
+        if "@" in self.url or "@" in self.detail:
+            return True
+        if self.final_url is not None and "@" in self.final_url:
+            return True
+        for text in self.sources:
+            if "@" in text:
+                return True
+        return any("@" in h.url for h in self.redirects) if self.redirects else False
+
     def masked(self) -> Result:
         """This record as it may be shown or kept: URL passwords replaced by ``***``.
 
         Applied once where records leave the engine (the CLI's run, watch, the store's
         writer); the record itself when no field holds an "@" (the common case, no copy).
         """
-        texts = (self.url, self.final_url or "", self.detail, *self.sources)
-        if not any("@" in t for t in texts) and not any("@" in h.url for h in self.redirects):
+        if not self._has_at():
             return self
         return replace(
             self,
