@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+import pytest
 
 from support import sites
 from support.http import reply
 from support.term import Pty
 from urlsweep import result as R
+from urlsweep.errors import SourceError
 from urlsweep.links.crawl import Crawler, CrawlOptions
 from urlsweep.links.spool import Spool
 from urlsweep.options import Options
@@ -165,3 +169,29 @@ def test_quiet_shows_no_notices_on_the_terminal(tmp_path: Path) -> None:
     assert code == 1
     assert "found ✗" not in screen  # -q: the broken record once, at the end
     assert screen.count(f"{site.base}/gone.html") == 1
+
+
+def test_a_spool_that_cannot_be_written_ends_the_crawl_in_one_clear_error(
+    tmp_path: Path,
+) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    site = sites.Site()
+    try:
+        pages = [f"/p{i}.html" for i in range(20)]
+        for path in pages:
+            site.routes[path] = sites.html(sites.page(*pages))
+        site.routes["/"] = sites.html(sites.page("/p0.html"))
+        crawler = Crawler([site.base + "/"], Options(timeout=10), CrawlOptions(sitemap=False))
+        crawler.spool = Spool(batch=2, directory=str(not_a_dir))  # a real OS error at the spill
+        with pytest.raises(SourceError, match=r"cannot keep the crawl's results in .*file"):
+            list(crawler)
+        assert crawler.engine.cancelled  # nothing more is checked
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            t.name.startswith("urlsweep-") for t in threading.enumerate()
+        ):
+            time.sleep(0.05)
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("urlsweep-")]
+    finally:
+        site.close()

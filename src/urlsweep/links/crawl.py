@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 from urlsweep import result as R
 from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.work import Work
+from urlsweep.errors import SourceError
 from urlsweep.inputs import Target
 from urlsweep.links.extract import Link
 from urlsweep.links.graph import AnchorStore, LinkIndex, missing_fragments, url_key, with_sources
@@ -443,13 +444,17 @@ class Crawler:
 
     def __iter__(self) -> Iterator[Result]:
         held = self.spool
-        for result in self._invalid:
-            held.put(result)
-        for result in self.engine:
-            self._settle(result)
-            if self.on_broken is not None and result.outcome == R.BROKEN:
-                self.on_broken(with_sources(result, self.index))
-            held.put(result)
+        try:
+            for result in self._invalid:
+                held.put(result)
+            for result in self.engine:
+                self._settle(result)
+                if self.on_broken is not None and result.outcome == R.BROKEN:
+                    self.on_broken(with_sources(result, self.index))
+                held.put(result)
+        except SourceError:  # the spool cannot be written: nothing more is checked
+            self.cancel()
+            raise
         for result in held:
             record = with_sources(result, self.index)
             yield record

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
+from urlsweep.errors import SourceError
 from urlsweep.result import Result
 
 BATCH = 256
@@ -22,8 +23,9 @@ BATCH = 256
 class Spool:
     """Append results, then iterate them once (the file is closed after)."""
 
-    def __init__(self, batch: int = BATCH) -> None:
+    def __init__(self, batch: int = BATCH, directory: str | None = None) -> None:
         self._batch = max(1, batch)
+        self._dir = directory  # default: tempfile's (TMPDIR, else /tmp ...)
         self._held: list[Result] = []
         self._file: IO[bytes] | None = None  # opened with the first full batch
         self.count = 0
@@ -37,9 +39,15 @@ class Spool:
             self._spill()
 
     def _spill(self) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="urlsweep-crawl-")  # noqa: SIM115
-        pickle.dump(self._held, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="urlsweep-crawl-", dir=self._dir)  # noqa: SIM115
+            pickle.dump(self._held, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as exc:  # a full disk: one line for the person, not a traceback
+            where = self._dir or tempfile.gettempdir()
+            raise SourceError(
+                f"cannot keep the crawl's results in {where} (TMPDIR): {exc.strerror or exc}"
+            ) from exc
         self._held = []
 
     def __iter__(self) -> Iterator[Result]:
@@ -47,7 +55,13 @@ class Spool:
         spilled, self._file = self._file, None
         if spilled is not None:
             with spilled:
-                spilled.seek(0)
+                try:
+                    spilled.flush()
+                    spilled.seek(0)
+                except OSError as exc:
+                    raise SourceError(
+                        f"cannot read back the crawl's results: {exc.strerror or exc}"
+                    ) from exc
                 while True:
                     try:
                         batch: list[Result] = pickle.load(spilled)
