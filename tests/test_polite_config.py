@@ -65,6 +65,9 @@ def test_where_the_config_comes_from(http_server: Any, in_tmp: Path) -> None:
     url = http_server.url("/ok")
     (in_tmp / "pyproject.toml").write_text('[project]\nname = "x"\n')
     assert run(url).stdout.startswith("✓")  # no [tool.urlsweep]: defaults (text)
+    (in_tmp / "pyproject.toml").write_text("[tool.urlsweep]\nworkrs = 3\n")
+    p = run(url)  # an error names the file and its table
+    assert p.exit_code == 2 and "pyproject.toml [tool.urlsweep]: unknown key 'workrs'" in p.output
     (in_tmp / "pyproject.toml").write_text('[tool.urlsweep]\nformat = "csv"\n')
     assert run(url).stdout.startswith("url,")
     (in_tmp / "urlsweep.toml").write_text('format = "jsonl"\n')  # beats pyproject.toml

@@ -31,6 +31,15 @@ class Config:
     hosts: tuple[HostRule, ...]
     watch: tuple[Any, ...] = ()  # [[watch]] tables, read by `urlsweep watch` (cli/watch.py)
 
+    @property
+    def where(self) -> str:
+        """What messages name: the file, and the table when it is pyproject.toml's."""
+        return _where(self.path)
+
+
+def _where(path: str) -> str:
+    return f"{path} [tool.urlsweep]" if os.path.basename(path) == "pyproject.toml" else path
+
 
 def discover(explicit: str | None, cwd: str = ".") -> str | None:
     """The config file to use, or None."""
@@ -50,10 +59,10 @@ def load(path: str) -> Config:
     values = dict(table)
     hosts = values.pop("hosts", {})
     if not isinstance(hosts, dict):
-        raise ConfigError(f'{path}: hosts: want tables like [hosts."example.com"]')
+        raise ConfigError(f'{_where(path)}: hosts: want tables like [hosts."example.com"]')
     watch = values.pop("watch", [])
     if not isinstance(watch, list):
-        raise ConfigError(f"{path}: watch: want [[watch]] tables (pattern, interval)")
+        raise ConfigError(f"{_where(path)}: watch: want [[watch]] tables (pattern, interval)")
     rules = tuple(_host_rule(path, k, v) for k, v in hosts.items())
     return Config(path, values, rules, tuple(watch))
 
@@ -133,21 +142,21 @@ def apply(ctx: click.Context, config: Config, command: str, *, trusted: bool = T
             known = sorted(d.key for d in BY_KEY.values())
             close = difflib.get_close_matches(key.replace("_", "-"), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{config.path}: unknown key {key!r}{hint}")
+            raise ConfigError(f"{config.where}: unknown key {key!r}{hint}")
         try:
             value = decl.from_config(raw, base)
         except OptionError as exc:
             message = str(exc).removeprefix(f"{decl.name}: ")
-            raise ConfigError(f"{config.path}: {key}: {message}") from None
+            raise ConfigError(f"{config.where}: {key}: {message}") from None
         if not trusted:
             if decl.trust:
-                _untrusted(config.path, key)
+                _untrusted(config.where, key)
                 continue
             if decl.name == "headers":
-                value = _public_headers(config.path, key, value)
+                value = _public_headers(config.where, key, value)
             if decl.kind in ("path", "dir"):
                 for path in value if decl.multiple else (value,):
-                    _inside(config.path, key, base, path)
+                    _inside(config.where, key, base, path)
         if command not in decl.commands or decl.name not in ctx.params:
             continue
         source = ctx.get_parameter_source(decl.name)
