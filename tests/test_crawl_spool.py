@@ -108,6 +108,22 @@ def test_broken_links_show_on_the_terminal_before_the_crawl_ends(tmp_path: Path)
     assert records[site.base + "/missing.png"]["outcome"] == "broken"
 
 
+def test_a_broken_link_told_on_the_terminal_shows_no_password(tmp_path: Path) -> None:
+    site = sites.Site()
+    pty = Pty(columns=200, rows=50)
+    try:
+        site.routes["/"] = sites.html(sites.page("http://bob:s3cr3t@127.0.0.1:9/private"))
+        args = ["crawl", site.base + "/", "--no-sitemap", "--ignore-robots", "--no-store"]
+        out = tmp_path / "out.jsonl"
+        code = pty.run([*CMD, *args, "--no-config", "-o", str(out)], env=dict(os.environ))
+    finally:
+        site.close()
+    assert code == 1
+    screen = "\n".join(pty.screen().text())
+    assert "found ✗" in screen and "http://bob:***@127.0.0.1:9/private" in screen
+    assert "s3cr3t" not in pty.output() and "s3cr3t" not in out.read_text()
+
+
 def test_no_notices_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     import subprocess
 

@@ -119,6 +119,7 @@ def broken_notices() -> Callable[[Result], None]:
     console = Console(stderr=True, highlight=False)
 
     def notice(result: Result) -> None:
+        result = result.masked()  # as the record will show it: no URL password
         line = Text("found ", style="bold") + result_line(result)
         if result.sources:
             line.append(f"  on {visible(result.sources[0])}", style="dim")
