@@ -36,7 +36,7 @@ class _Utf16AsUtf8:
         self._text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline=None)
 
     def readline(self, size: int = -1) -> bytes:
-        return self._text.readline(size).encode("utf-8", "surrogatepass")
+        return self._text.readline(size).encode()  # errors="replace": nothing unencodable
 
 
 def _starts_utf16(stream: BinaryIO) -> bool:

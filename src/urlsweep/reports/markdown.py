@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from urlsweep.reports.base import SpooledSink
-from urlsweep.reports.text import _MARK, CHANGE_LABELS, attempts_note, status_text
-from urlsweep.reports.visible import visible
+from urlsweep.reports.text import CHANGE_LABELS, attempts_note, status_text
+from urlsweep.reports.visible import MARKS, visible
 from urlsweep.result import Result
 from urlsweep.summary import NEWLY_BROKEN, NEWLY_FIXED, Summary
 
@@ -106,7 +106,7 @@ class MarkdownSink(SpooledSink):
         if result.ok and change is None:
             return
         self.rows += 1
-        mark = _MARK.get(result.outcome, "")
+        mark = MARKS.get(result.outcome, "")
         note = describe_inert(result)
         if change is not None:
             note = f"**{CHANGE_LABELS[change]}** {note}".rstrip()

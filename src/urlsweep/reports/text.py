@@ -12,7 +12,7 @@ from rich.text import Text
 
 from urlsweep.reports.base import Sink
 from urlsweep.reports.sarif import split_source
-from urlsweep.reports.visible import visible
+from urlsweep.reports.visible import MARKS, is_terminal, visible
 from urlsweep.result import BROKEN, ERRORS, OUTCOMES, SKIPPED, UNVERIFIABLE, Result
 from urlsweep.summary import Summary
 
@@ -23,7 +23,6 @@ _STYLE = {
     "skipped": "dim",
     "tolerated": "yellow",
 }
-_MARK = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-", "tolerated": "~"}
 CHANGE_LABELS = {"newly_broken": "newly broken", "newly_fixed": "newly fixed"}
 _CHANGE_STYLE = {"newly_broken": "bold red", "newly_fixed": "bold green"}
 # The status column holds an HTTP status, an error name or an outcome: as wide as the longest.
@@ -70,7 +69,7 @@ def result_line(result: Result) -> Text:
     """One result on one line (the terminal may wrap it); nothing from outside is raw."""
     style = _STYLE.get(result.outcome, "")
     line = Text()
-    mark = _MARK.get(result.outcome, " ")
+    mark = MARKS.get(result.outcome, " ")
     line.append(f"{mark} {visible(status_text(result)):<{STATUS_WIDTH}} ", style=style)
     line.append(f"{result.method or '-':<4} {result.elapsed_ms:>7.0f} ms  ")
     line.append(visible(result.url))
@@ -100,7 +99,7 @@ class TextSink(Sink):
         self.only_failures = only_failures
         self.group = group
         self._by_source: dict[str, list[tuple[int, Result]]] = {}
-        terminal = _isatty(stream)
+        terminal = is_terminal(stream)
         self.console = Console(file=stream, highlight=False, soft_wrap=not terminal)
         self._terminal = terminal
         self._lines = 0  # terminal lines listed so far (terminal only)
@@ -165,13 +164,6 @@ class TextSink(Sink):
         super().close(summary)
 
 
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def results_table(
     results: Iterable[Result], title: str | None = None, strip_prefix: str = ""
 ) -> Table:
@@ -184,7 +176,7 @@ def results_table(
     for r in results:
         style = _STYLE.get(r.outcome, "")
         table.add_row(
-            Text(_MARK.get(r.outcome, ""), style=style),
+            Text(MARKS.get(r.outcome, ""), style=style),
             Text(status_text(r), style=style),
             f"{r.elapsed_ms:.0f} ms",
             escape(visible(r.url.removeprefix(strip_prefix) if strip_prefix else r.url)),

@@ -35,5 +35,17 @@ def shown(s: str) -> str:
     return visible(mask_userinfo(s))
 
 
+# One mark per outcome, wherever a line for a person shows one (listing, tables, watch).
+MARKS: Final = {"ok": "✓", "broken": "✗", "unverifiable": "?", "skipped": "-", "tolerated": "~"}
+
+
+def is_terminal(stream: object) -> bool:
+    """Whether `stream` is a terminal; a closed or odd stream is not."""
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def has_control(s: str) -> bool:
     return _CONTROL.search(s) is not None

@@ -36,19 +36,15 @@ def event_json(event: Event) -> str:
     return json.dumps(event.to_dict(), ensure_ascii=False)
 
 
-EVENTS_FORMATS: Final = ("auto", "text", "jsonl")
-_MARK: Final = {"ok": "✓", "broken": "✗"}
-
-
 def event_line(event: Event) -> str:
     """`2026-12-03 05:58:29  ✗ broken (was ok)  HTTP 404  https://...`, local time; what
     came from the server is shown with its control characters visible."""
-    from urlsweep.reports.visible import visible
+    from urlsweep.reports.visible import MARKS, visible
 
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.at))
     was = f" (was {event.before})" if event.before else " (new)"
     what = event.error or (f"HTTP {event.status}" if event.status is not None else "-")
-    mark = _MARK.get(event.after, "?")
+    mark = MARKS.get(event.after, "?")
     return f"{when}  {mark} {event.after}{was}  {visible(what)}  {visible(event.url)}"
 
 
@@ -58,20 +54,15 @@ class StdoutSink:
     def __init__(self, stream: TextIO, fmt: str = "jsonl") -> None:
         self.stream = stream
         if fmt == "auto":
-            fmt = "text" if _isatty(stream) else "jsonl"
+            from urlsweep.reports.visible import is_terminal
+
+            fmt = "text" if is_terminal(stream) else "jsonl"
         self.text = fmt == "text"
 
     def send(self, event: Event) -> None:
         line = event_line(event) if self.text else event_json(event)
         self.stream.write(line + "\n")
         self.stream.flush()
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 class ExecSink:
