@@ -7,6 +7,7 @@ are GitHub-style heading slugs plus any ids/names in raw HTML.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -22,9 +23,23 @@ _BARE_URL = re.compile(r"https?://[^\s<>\"'`]+")
 _TRAILING = ".,:;!?*_~'\""
 
 
+# markdown-it and mdurl fill caches lazily (a Ruler's rule chains, mdurl's percent-encoding
+# tables) and publish each before it is full: two threads parsing at once on a cold parser
+# crashed in mdurl.encode (IndexError) or could run half a rule chain. Documents are read on a
+# thread pool, so parses take turns; parsing is pure Python and holds the GIL anyway, so the
+# lock costs no parallelism (the file reads and the HTML parses around it still overlap).
+_PARSE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark")
+
+
+def reset_parsers() -> None:
+    """Drop the shared parser (tests use it to start cold, as a fresh process does)."""
+    with _PARSE_LOCK:
+        _parser.cache_clear()
 
 
 def github_slug(text: str) -> str:
@@ -102,7 +117,8 @@ def _raw_html(content: str, line_offset: int, out: PageLinks) -> None:
 def parse_markdown(text: str, bare_urls: bool = False) -> PageLinks:
     """Links (with 1-based line numbers) and heading anchors of a Markdown document."""
     out = PageLinks()
-    tokens = _parser().parse(text)
+    with _PARSE_LOCK:
+        tokens = _parser().parse(text)
     slugs: dict[str, int] = {}
     heading = False
     for tok in tokens:
