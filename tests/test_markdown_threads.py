@@ -46,18 +46,18 @@ def test_cold_parser_on_many_threads_gives_one_answer(busy_switching: None) -> N
     assert ("a.md", 3) in expected and ("ref/target.md", 4) in expected
     errors: list[BaseException] = []
     answers: list[list[tuple[str, int]]] = []
+
+    def parse(gate: threading.Barrier) -> None:
+        gate.wait()
+        try:
+            links = markdown.parse_markdown(DOC).links
+            answers.append([(link.href, link.line) for link in links])
+        except BaseException as exc:
+            errors.append(exc)
+
     for _ in range(30):
         _cold()
         gate = threading.Barrier(8)
-
-        def parse(gate: threading.Barrier) -> None:
-            gate.wait()
-            try:
-                links = markdown.parse_markdown(DOC).links
-                answers.append([(link.href, link.line) for link in links])
-            except BaseException as exc:
-                errors.append(exc)
-
         threads = [threading.Thread(target=parse, args=(gate,)) for _ in range(8)]
         for t in threads:
             t.start()
