@@ -23,6 +23,7 @@ from urlsweep.options import Options
 from urlsweep.store.db import Store
 from urlsweep.store.keys import Identity
 from urlsweep.store.recorder import Writer
+from urlsweep.store.schema import SCHEMA_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +273,7 @@ def test_a_store_of_the_previous_format_is_migrated_in_place(
     assert runs.returncode == 0 and "Traceback" not in runs.stderr
     assert [r["id"] for r in json.loads(runs.stdout)] == [2, 1]
     with Store(db) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         for run_id in (1, 2):
             back = list(store.results(run_id))
             assert [b.url for b in back] == [r.url for r in results]
@@ -282,3 +283,58 @@ def test_a_store_of_the_previous_format_is_migrated_in_place(
         assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == len(results) + 1
     p = urlsweep("check", "--no-progress", "--store", db, f"{server.base_url}/ok")
     assert p.returncode == 0 and "stored as run 3" in p.stderr
+
+
+# Format 2's `current` (rows in digest order), as its code created it.
+V2_CURRENT = """
+CREATE TABLE current (
+    profile INTEGER NOT NULL, digest INTEGER NOT NULL, result_id INTEGER NOT NULL,
+    sig INTEGER NOT NULL, first_run INTEGER NOT NULL, first_seen REAL NOT NULL,
+    last_run INTEGER NOT NULL, last_checked REAL NOT NULL, checked_run INTEGER NOT NULL,
+    changed_run INTEGER NOT NULL, streak INTEGER NOT NULL, PRIMARY KEY (profile, digest)
+) WITHOUT ROWID
+"""
+_CURRENT_COLUMNS = (
+    "profile, digest, result_id, sig, first_run, first_seen, last_run, last_checked,"
+    " checked_run, changed_run, streak"
+)
+
+
+def test_a_format_2_store_gets_current_in_first_seen_order(
+    tmp_path: Path, server: TestHTTPServer
+) -> None:
+    """Format 2 kept `current` in digest order; opening it rebuilds the table in the order the
+    URLs were first seen, every row kept, and the store works on (history, streaks, runs)."""
+    db = tmp_path / "s.db"
+    urls = tmp_path / "urls.txt"
+    lines = [f"{server.base_url}/ok?i={i}" for i in range(30)] + [f"{server.base_url}/status/500"]
+    urls.write_text("\n".join(lines) + "\n")
+    base = ("check", "--no-progress", "--store", db, "-q", urls)
+    assert urlsweep(*base).returncode == 1
+    assert urlsweep(*base).returncode == 1
+    con = sqlite3.connect(db)
+    rows = sorted(con.execute(f"SELECT {_CURRENT_COLUMNS} FROM current").fetchall())
+    con.executescript(
+        "BEGIN; ALTER TABLE current RENAME TO c3;"
+        f"{V2_CURRENT}; INSERT INTO current SELECT {_CURRENT_COLUMNS} FROM c3; DROP TABLE c3;"
+        "PRAGMA user_version=2; COMMIT;"
+    )
+    con.close()
+    runs = cli("runs", "--store", db, "-f", "json")
+    assert runs.returncode == 0 and "Traceback" not in runs.stderr, runs.stderr
+    with Store(db) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        after = store.db.execute(f"SELECT id, {_CURRENT_COLUMNS} FROM current ORDER BY id")
+        migrated = [tuple(r) for r in after]
+        assert sorted(r[1:] for r in migrated) == rows  # every row, every value
+        assert [r[0] for r in migrated] == list(range(1, len(rows) + 1))
+        order = [(r[5], r[3]) for r in migrated]  # (first_run, result_id)
+        assert order == sorted(order)
+        broken = [r for r in migrated if r[-1]]
+        assert len(broken) == 1 and broken[0][-1] == 2  # failed twice in a row
+    p = urlsweep(*base, "--fail-after", "3")
+    assert p.returncode == 1, p.stderr  # the third failure in a row: the streak was kept
+    p = urlsweep(*base, "--fail-after", "5")
+    assert p.returncode == 0, p.stderr  # the fourth is tolerated by 5
+    hist = cli("history", "--store", db, f"{server.base_url}/status/500", "-f", "json")
+    assert hist.returncode == 0 and len(json.loads(hist.stdout)) == 4

@@ -1,9 +1,13 @@
-"""Format 1 (one JSON record per URL per run) to format 2, in place, in the caller's
-transaction: every stored result is kept, each run's in its order of arrival."""
+"""Older formats to the current one, in place, in the caller's transaction.
+
+Format 1 (one JSON record per URL per run): every stored result is kept, each run's in its
+order of arrival. Format 2 (`current` kept in digest order): its rows are copied in the order
+the URLs were first seen."""
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 from urlsweep.result import Result
@@ -37,3 +41,22 @@ def migrate(db: sqlite3.Connection, schema: str) -> None:
                 seq += 1
             write_batch(db, run_id, profile, items, begin=False)
     db.execute("DROP TABLE results_v1")
+
+
+_COLUMNS = (
+    "profile, digest, result_id, sig, first_run, first_seen, last_run, last_checked,"
+    " checked_run, changed_run, streak"
+)
+
+
+def cluster_current(db: sqlite3.Connection, schema: str) -> None:
+    """Format 2 to 3: `current` becomes a table in first-seen order (see schema.py)."""
+    found = re.search(r"CREATE TABLE current \(.*?\n\);", schema, re.S)
+    assert found is not None, "schema.py defines the current table"
+    db.execute("ALTER TABLE current RENAME TO current_v2")
+    db.execute(found.group())
+    db.execute(
+        f"INSERT INTO current ({_COLUMNS}) SELECT {_COLUMNS} FROM current_v2"
+        " ORDER BY first_run, result_id"
+    )
+    db.execute("DROP TABLE current_v2")

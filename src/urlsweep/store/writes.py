@@ -167,20 +167,17 @@ _INSERT_RESULT: Final = (
     + ", ?" * len(RESULT_FIELDS)
     + ")"
 )
-_UPSERT_CURRENT: Final = """
-INSERT INTO current (profile, digest, result_id, sig, first_run, first_seen, last_run,
-                     last_checked, checked_run, changed_run, streak)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (profile, digest) DO UPDATE SET
-    changed_run = CASE WHEN current.result_id = excluded.result_id
-                       THEN current.changed_run ELSE excluded.changed_run END,
-    result_id = excluded.result_id, sig = excluded.sig, last_run = excluded.last_run,
-    last_checked = excluded.last_checked, checked_run = excluded.checked_run,
-    streak = excluded.streak
-"""
+_INSERT_CURRENT: Final = (
+    "INSERT INTO current (id, profile, digest, result_id, sig, first_run, first_seen, last_run,"
+    " last_checked, checked_run, changed_run, streak) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# By rowid: the row was found in this batch's look-up (the index is not searched again).
+_CHANGE_CURRENT: Final = (
+    "UPDATE current SET result_id = ?, sig = ?, last_run = ?, last_checked = ?,"
+    " checked_run = ?, changed_run = ?, streak = ? WHERE id = ?"
+)
 _TOUCH_CURRENT: Final = (
-    "UPDATE current SET last_run = ?, last_checked = ?, checked_run = ?, streak = ?"
-    " WHERE profile = ? AND digest = ?"
+    "UPDATE current SET last_run = ?, last_checked = ?, checked_run = ?, streak = ? WHERE id = ?"
 )
 _INSERT_SEEN: Final = (
     "INSERT OR IGNORE INTO seen (run_id, result_id, seq, checked_at, elapsed, cached_from)"
@@ -202,16 +199,18 @@ def write_batch(
         db.execute("BEGIN IMMEDIATE")
     try:
         latest = {
-            digest: (result_id, sig, streak)
-            for digest, result_id, sig, streak in db.execute(
-                "SELECT digest, result_id, sig, streak FROM current"
+            digest: (row_id, result_id, sig, streak)
+            for digest, row_id, result_id, sig, streak in db.execute(
+                "SELECT digest, id, result_id, sig, streak FROM current"
                 " WHERE profile = ? AND digest IN (SELECT value FROM json_each(?))",
                 (profile, _dumps(sorted(set(keys)))),
             )
         }
         next_id = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM results").fetchone()[0])
+        next_row = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM current").fetchone()[0])
         new: list[tuple[Any, ...]] = []
-        upserts: list[tuple[Any, ...]] = []
+        firsts: list[tuple[Any, ...]] = []  # URLs the profile has not seen: in arrival order
+        changes: list[tuple[Any, ...]] = []
         touches: list[tuple[Any, ...]] = []
         seen: list[tuple[Any, ...]] = []
         get = latest.get
@@ -219,13 +218,16 @@ def write_batch(
             result, checked_at, cached_from, seq = item
             old = get(digest)
             if old is None:
+                row_id = next_row
+                next_row += 1
                 streak = 0
                 unchanged = False
             else:
-                streak = old[2]
-                unchanged = old[1] == sig
+                row_id = old[0]
+                streak = old[3]
+                unchanged = old[2] == sig
             if unchanged:
-                result_id = old[0]  # type: ignore[index]  # unchanged implies old
+                result_id = old[1]  # type: ignore[index]  # unchanged implies old
             else:
                 result_id = next_id
                 next_id += 1
@@ -238,12 +240,13 @@ def write_batch(
                     streak = 0 if result.ok else streak + 1
             else:
                 checked_run = cached_from
-            latest[digest] = (result_id, sig, streak)
+            latest[digest] = (row_id, result_id, sig, streak)
             if unchanged:
-                touches.append((run_id, checked_at, checked_run, streak, profile, digest))
-            else:
-                upserts.append(
+                touches.append((run_id, checked_at, checked_run, streak, row_id))
+            elif old is None:
+                firsts.append(
                     (
+                        row_id,
                         profile,
                         digest,
                         result_id,
@@ -257,6 +260,10 @@ def write_batch(
                         streak,
                     )
                 )
+            else:
+                changes.append(
+                    (result_id, sig, run_id, checked_at, checked_run, run_id, streak, row_id)
+                )
             seen.append(
                 (
                     run_id,
@@ -269,12 +276,14 @@ def write_batch(
             )
         if new:
             db.executemany(_INSERT_RESULT, new)
-        # In key order: neighbouring rows share pages, so a commit writes fewer of them.
-        upserts.sort(key=itemgetter(1))
+        if firsts:
+            db.executemany(_INSERT_CURRENT, firsts)
+        # In row order: neighbouring rows share pages, so a commit writes fewer of them.
+        changes.sort(key=itemgetter(-1))
         touches.sort(key=itemgetter(-1))
         seen.sort(key=itemgetter(1))
-        if upserts:
-            db.executemany(_UPSERT_CURRENT, upserts)
+        if changes:
+            db.executemany(_CHANGE_CURRENT, changes)
         if touches:
             db.executemany(_TOUCH_CURRENT, touches)
         db.executemany(_INSERT_SEEN, seen)
