@@ -102,12 +102,12 @@ def test_resume_after_interruption(tmp_path: Path, server: TestHTTPServer, how: 
     assert f"resuming run 1: {len(before)} URLs already checked" in p.stderr
 
     # Nothing stored is requested again; only what was in flight (or, after kill -9, in
-    # the last uncommitted batch of 50 ms) may be.
+    # the last uncommitted batch of 250 ms) may be.
     requested_after = paths(server)
     assert not set(map(path_of, before)) & set(requested_after)
     rechecked = set(requested_before) & set(requested_after)
-    if how == "SIGKILL":
-        assert len(rechecked) <= WORKERS + 150
+    if how == "SIGKILL":  # ~1,000 results a second here: a 250 ms batch is ~250 of them
+        assert len(rechecked) <= WORKERS + 400
     elif how == "SIGINT twice":  # what was received is kept; in flight or queued is not
         assert len(rechecked) <= 3 * WORKERS
     else:  # graceful: every request made was finished and stored

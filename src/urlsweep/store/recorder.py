@@ -1,7 +1,7 @@
 """Writing one run's results as they arrive.
 
 The receiving thread only collects results; a writer thread of its own encodes and commits
-them in batches (every 1,000 results or 50 ms), so neither the receiving thread nor the
+them in batches (every 2,500 results or 250 ms), so neither the receiving thread nor the
 transfer loop ever waits on SQLite. The writer also beats the run's heartbeat.
 """
 
@@ -22,8 +22,11 @@ from urlsweep.store.schema import connect
 from urlsweep.store.writes import Item, profile_id, write_batch
 from urlsweep.summary import Summary
 
-BATCH_ROWS: Final = 1000
-BATCH_SECONDS: Final = 0.05  # the most results a SIGKILL can lose, besides the checks in flight
+# A commit costs the same page writes whatever its size (the current rows are clustered in
+# first-seen order): 250 ms windows instead of 50 ms cut the writer thread's CPU on 200,000
+# URLs from 11.1 to 8.5 s (new store) and 7.2 to 4.8-5.8 s (daily store), measured end to end.
+BATCH_ROWS: Final = 2500
+BATCH_SECONDS: Final = 0.25  # the most results a SIGKILL can lose, besides the checks in flight
 _ABORT_WAIT: Final = 5.0
 _NOW: Final = (0.0, None)  # not noted: checked just now
 _BACKLOG: Final = 4  # batches handed over and not yet committed, at most
