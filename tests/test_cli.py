@@ -223,6 +223,25 @@ def test_verbose_logs_thread_names(http_server: Any) -> None:
     assert "urlsweep-driver-1" in p.stderr
 
 
+def test_verbose_levels_hold_in_worker_processes(server_factory: Any, tmp_path: Path) -> None:
+    """--processes (and so any list of 10,000 URLs or more) logs what one process logs."""
+    hosts = [server_factory("127.0.0.1").base_url, server_factory("127.0.0.2").base_url]
+    urls = tmp_path / "urls.txt"  # two hosts: one for each worker
+    urls.write_text("".join(f"{hosts[i % 2]}/ok?{i}\n" for i in range(12)))
+    args = ("check", "-P", "2", "--no-store", "-f", "jsonl", "-o", str(tmp_path / "o.jsonl"))
+    quiet = run(*args, str(urls))
+    assert quiet.returncode == 0 and " INFO " not in quiet.stderr
+    v = run(*args, "-v", str(urls))
+    checks = [line for line in v.stderr.splitlines() if " INFO " in line and "/ok?" in line]
+    assert len(checks) == 12, v.stderr  # one line per check, none of a request
+    assert {line.split()[2].split("/")[0] for line in checks} == {"w1", "w2"}  # both workers
+    vv = run(*args, "-vv", str(urls))
+    requests = [line for line in vv.stderr.splitlines() if " DEBUG " in line and "HEAD " in line]
+    assert len(requests) == 12 and all(" from 127.0.0." in line for line in requests)
+    vvv = run(*args, "-vvv", str(urls))
+    assert vvv.stderr.count("> HEAD /ok?") == 12, vvv.stderr[-2000:]
+
+
 def test_empty_input_exits_zero() -> None:
     p = run("check", "-", stdin="# nothing here\n\n")
     assert p.returncode == 0

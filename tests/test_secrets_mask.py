@@ -229,6 +229,8 @@ def test_a_crawl_and_processes_keep_the_password_to_the_requests(
     assert p.returncode == 0, p.stderr
     rows = (tmp_path / "p.csv").read_text().splitlines()[1:]
     assert len(rows) == 20 and all(r.count("alice:***@") == 2 and ",200,true," in r for r in rows)
+    # The workers' -vv lines reach this stderr, masked like the main process's own.
+    assert p.stderr.count(" INFO  HEAD http://alice:***@127.0.0.1") == 20, p.stderr
     assert PASSWORD not in p.stderr
     assert leaks(tmp_path, listing) == []
 

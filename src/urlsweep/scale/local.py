@@ -18,6 +18,9 @@ fewest URLs so far when it is first seen: with few hosts, a fixed `hash % N` lea
 core idle early (50 hosts split 31/19 on the benchmark's port); this stays even and still
 keeps each host in one process.
 
+Log records made in a worker travel back with its results and are handled here
+(scale/logs.py).
+
 Workers are fresh interpreters (`python -c`, like multiprocessing's spawn but without its
 resource-tracker process and re-import of the main script: 100-200 ms and 12 MB less per
 run), never `fork` with live threads. They ignore SIGINT and SIGTERM: the main process
@@ -53,6 +56,7 @@ from urlsweep.options import Options
 from urlsweep.result import Result
 from urlsweep.scale.auto import AUTO_MIN_URLS as AUTO_MIN_URLS
 from urlsweep.scale.auto import auto_processes as auto_processes
+from urlsweep.scale.logs import LogShipper, handle_logs, levels, ship_logs_from_here
 from urlsweep.urls import host_partition
 
 if TYPE_CHECKING:
@@ -70,8 +74,10 @@ _ROOM_WAIT: Final = 0.005  # seconds between looks while the workers are far ahe
 _STOP: Final = "stop"
 _SIGNALS: Final = {signal.SIGINT, signal.SIGTERM}
 
-# What the workers send: ("results", blob, stats) ... then ("done", error, stats).
+# What the workers send: ("results", blob, stats) and ("logs", records, stats) ... then
+# ("done", error, stats).
 _RESULTS: Final = "results"
+_LOGS: Final = "logs"
 _DONE: Final = "done"
 
 
@@ -212,6 +218,8 @@ class ProcessEngine(RunsOnce):
                         for result in unpack_results(payload):
                             self._received += 1
                             yield self._pending.completed(result)  # duplicates' sources
+                    elif kind == _LOGS:
+                        handle_logs(payload)
                     else:
                         del live[conn]
                         if payload is not None:
@@ -272,7 +280,7 @@ class ProcessEngine(RunsOnce):
             zip(self._shares, ends, strict=True)
         ):
             work = Connection(work_w, readable=False)
-            work.send(self._worker_options(share))
+            work.send((self._worker_options(share), index + 1, levels()))
             results[Connection(result_r, writable=False)] = index
             self._outboxes.append(_Outbox(work, pack_work))
             self._controls.append(Connection(control_w, readable=False))
@@ -397,10 +405,10 @@ def worker_process(work_fd: int, results_fd: int, control_fd: int) -> None:
     results = Connection(results_fd, readable=False)
     control = Connection(control_fd, writable=False)
     try:
-        options = work.recv()
+        options, number, log_levels = work.recv()
     except (EOFError, OSError):
         return  # the main process gave up before the run began
-    _worker_main(options, work, results, control)
+    _worker_main(options, work, results, control, ship_logs_from_here(number, log_levels))
     # Everything is said and the pipes are closed: skip the interpreter's teardown (20-30 ms
     # of freeing modules, handles and threads) that the main process would wait for.
     sys.stderr.flush()
@@ -408,7 +416,11 @@ def worker_process(work_fd: int, results_fd: int, control_fd: int) -> None:
 
 
 def _worker_main(
-    options: Options, work: Connection, results: Connection, control: Connection
+    options: Options,
+    work: Connection,
+    results: Connection,
+    control: Connection,
+    logs: LogShipper,
 ) -> None:
     """Runs the Engine on the URLs that arrive; its only output is the results pipe."""
     from urlsweep.engine.pipeline import Engine
@@ -430,6 +442,8 @@ def _worker_main(
             with lock:
                 items = batch[:]
                 batch.clear()
+            if records := logs.take():  # before the results they may tell about
+                send(_LOGS, records)
             if items:
                 send(_RESULTS, pack_results(items))
 
@@ -444,6 +458,8 @@ def _worker_main(
         error = exc
     finished.set()
     shipper.join()
+    if records := logs.take():
+        send(_LOGS, records)
     if batch:
         send(_RESULTS, pack_results(batch))
     try:
