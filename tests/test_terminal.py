@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from support.http import TestHTTPServer
@@ -176,3 +178,45 @@ def test_escape_sequences_from_a_page_never_reach_the_terminal_raw(
     screen = term.screen()
     assert not screen.unknown
     assert "\\x1b]0;owned\\x07" in "".join(screen.text())
+
+
+def test_a_long_listing_redraws_the_bar_per_batch_not_per_line(
+    http_server: TestHTTPServer, tmp_path: Path
+) -> None:
+    """Each print under the live bar redraws it: lines are printed together, so a 20,000-URL
+    listing on a terminal takes seconds, not a minute (bench/RESULTS.md, terminal)."""
+    n = 3000
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{http_server.base_url}/ok?n={i}\n" for i in range(n)))
+    term = Pty(80, 24)
+    code = term.run([*CMD, "check", str(urls), "-w", "16"], _env(tmp_path), timeout=120)
+    assert code == 0
+    raw = term.output()
+    draws = raw.count(f"/{n}")  # every drawing of the bar shows "done/3000"
+    assert 0 < draws < n / 4, draws  # one per result would be 3,000 or more
+    lines = term.screen().text()
+    assert sum(line.startswith("✓ 200") for line in lines) == n  # none lost in a batch
+    assert next(line for line in lines if line.startswith("total")).split() == ["total", str(n)]
+
+
+def test_the_last_lines_of_a_burst_show_while_the_next_check_waits(
+    http_server: TestHTTPServer, tmp_path: Path
+) -> None:
+    urls = tmp_path / "urls.txt"
+    fast = [f"{http_server.base_url}/ok?n={i}" for i in range(3)]
+    urls.write_text("\n".join([*fast, f"{http_server.base_url}/delay/4"]) + "\n")
+    term = Pty(80, 24)
+    done: list[int] = []
+    runner = threading.Thread(
+        target=lambda: done.append(term.run([*CMD, "check", str(urls), "-w", "4"], _env(tmp_path)))
+    )
+    runner.start()
+    deadline = time.monotonic() + 3  # the slow check answers after 4 s
+    shown: list[str] = []
+    while time.monotonic() < deadline and len(shown) < 3:
+        time.sleep(0.1)
+        shown = [line for line in term.screen().text() if line.startswith("✓ 200")]
+    assert not done, "the slow check ended too soon to tell"
+    assert len(shown) == 3, term.output()[-800:]  # not held back until the next result
+    runner.join(30)
+    assert done == [0]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urlsweep.engine.stats import Stats
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
 
     from urlsweep.result import Result
@@ -34,6 +35,7 @@ class ProgressBar:
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._redirects_stdout = enabled and sys.stdout.isatty()
         if enabled:  # rich is imported only for a bar that is shown
             from rich.console import Console
             from rich.progress import (
@@ -63,11 +65,18 @@ class ProgressBar:
                 *columns,
                 console=Console(stderr=True),
                 transient=True,
-                redirect_stdout=sys.stdout.isatty(),
+                redirect_stdout=self._redirects_stdout,
                 redirect_stderr=True,  # log lines and warnings go above the bar too
             )
             self._task = self._progress.add_task("check", total=total, rate=0.0, ok=0, in_flight=0)
             self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+
+    @property
+    def stdout_console(self) -> Console | None:
+        """Where stdout's lines go while the bar redirects them (above it), if it does."""
+        if self._progress is None or not self._redirects_stdout:
+            return None
+        return self._progress.console
 
     def _tick(self) -> None:
         while not self._stop.wait(TICK):

@@ -22,6 +22,8 @@ from urlsweep.options import OptionError, Options
 from urlsweep.reports.visible import shown
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from urlsweep.engine.source import ResultSource
     from urlsweep.inputs import Target
     from urlsweep.result import Result
@@ -92,12 +94,15 @@ def run_check(
     if fmt == "markdown" and markdown_limit is not None:
         kwargs["limit"] = markdown_limit
     sinks: list[Sink] = []
+    live: Console | None = None  # a progress bar's console while it shows above stdout
 
     with contextlib.ExitStack() as out:
 
         def sink() -> Sink:
             if not sinks:
                 sinks.append(make_sink(fmt, out.enter_context(open_output(output)), **kwargs))
+                if live is not None and output in (None, "-"):
+                    sinks[0].print_above(live)
             return sinks[0]
 
         def write(result: Result) -> None:
@@ -129,6 +134,7 @@ def run_check(
             try:
                 try:
                     with ProgressBar(engine.stats, total, progress) as bar:
+                        live = bar.stdout_console
                         try:
                             for result in engine:
                                 if printer.ident is None:
@@ -142,6 +148,10 @@ def run_check(
                             complete = not interrupts.interrupted
                         except (InputError, SourceError) as exc:
                             input_error = str(exc)
+                        finally:
+                            live = None
+                            if sinks:
+                                sinks[0].print_above(None)  # the bar goes: held lines first
                     summary.finish(
                         interrupted=interrupts.interrupted, duplicates=engine.stats.duplicates
                     )

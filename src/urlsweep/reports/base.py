@@ -6,10 +6,13 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from urlsweep.result import BROKEN, UNVERIFIABLE, Result
 from urlsweep.summary import Summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FLUSH_INTERVAL = 0.2  # seconds: streamed output is at most this stale, without a syscall per URL
 
@@ -34,6 +37,10 @@ class Sink:
 
     def close(self, summary: Summary) -> None:
         self.flush()
+
+    def print_above(self, console: Console | None) -> None:
+        """While a progress bar shows: lines for the terminal go on its `console` (None:
+        on the stream again). Only the text format prints to a terminal that way."""
 
     def flush(self) -> None:
         self.stream.flush()
