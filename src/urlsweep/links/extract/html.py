@@ -8,8 +8,10 @@ metadata, and CSS in `<style>` blocks and `style` attributes (tinycss2, see css.
 from __future__ import annotations
 
 import html.parser
+import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
+from itertools import chain, islice
 from typing import Any, Final
 from urllib.parse import urljoin
 
@@ -90,6 +92,8 @@ _META_URLS = frozenset(
     }
 )
 _WS = " \t\n\r\f"
+# Reads one attribute of an element (lxml's `el.get`, a dict's `get`), None when absent.
+_Get = Callable[[str], str | None]
 # CSS can hold a URL only if it says one of these (or hides it in an escape).
 _CSS_HINTS = ("url", "@import", "image-set", "src", "\\")
 
@@ -153,11 +157,11 @@ def _names_document(rel: list[str], mime: str | None) -> bool:
     return True
 
 
-def _posts(attrib: Any, attr: str, form_method: Callable[[], str | None]) -> bool:
+def _posts(get: _Get, attr: str, form_method: Callable[[], str | None]) -> bool:
     """Whether a form (or its button) submits with POST: such an action is not a page a GET
     or HEAD can check (a 405 is no broken link), so it is left out, as LinkChecker does.
     `form_method` gives the method of the form the element is in."""
-    method = attrib.get("formmethod") if attr == "formaction" else attrib.get("method")
+    method = get("formmethod") if attr == "formaction" else get("method")
     if method is None and attr == "formaction":
         method = form_method()
     return (method or "get").strip().lower() in ("post", "dialog")
@@ -168,26 +172,26 @@ def _wants_css(text: str) -> bool:
     return any(h in low for h in _CSS_HINTS)
 
 
-def _meta(attrib: Any, line: int, out: list[Link]) -> None:
-    content = attrib.get("content")
+def _meta(get: _Get, line: int, out: list[Link]) -> None:
+    content = get("content")
     if not content or not content.strip():
         return
-    equiv = attrib.get("http-equiv")
+    equiv = get("http-equiv")
     if equiv is not None and equiv.strip().lower() == "refresh":
         url = refresh_url(content)
         if url:
             out.append(Link(url, line, "meta", False, "refresh"))
         return
-    name = (attrib.get("property") or attrib.get("name") or "").strip().lower()
+    name = (get("property") or get("name") or "").strip().lower()
     if name in _META_URLS:
         out.append(Link(content.strip(), line, "meta", False, name))
 
 
-def _codebase(tag: str, attrib: Any, line: int, out: list[Link]) -> None:
+def _codebase(tag: str, get: _Get, line: int, out: list[Link]) -> None:
     """object data and object/applet archive lists, resolved against codebase (HTML 4)."""
-    codebase = (attrib.get("codebase") or "").strip()
-    items = [("data", (attrib.get("data") or "").strip())] if tag == "object" else []
-    archive = attrib.get("archive") or ""
+    codebase = (get("codebase") or "").strip()
+    items = [("data", (get("data") or "").strip())] if tag == "object" else []
+    archive = get("archive") or ""
     items += [("archive", a) for a in archive.replace(",", " ").split()]
     for name, value in items:
         if value:
@@ -196,14 +200,18 @@ def _codebase(tag: str, attrib: Any, line: int, out: list[Link]) -> None:
 
 
 _TAGS: Final = frozenset((*_URL_ATTRS, "meta", "base", "style"))
-# Bytes fed to the parser at a time: elements that ended are dropped between chunks, so the
-# tree in memory is the open elements, not the document (an 8 MiB page of links made a
-# 220 MB tree).
+# Bytes fed to the parser at a time: elements that ended are dropped between chunks.
 _CHUNK: Final = 64 * 1024
 # libxml2 stops at 256 open elements (2048 with huge_tree) and drops the rest of the page
 # silently; a document that gets near it is read by the standard library's parser instead.
 _LXML_DEPTH: Final = 2000
 _META_CHARSET: Final = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+_LINE: Final = operator.itemgetter(1)  # Link.line, without a Python call per link
+# Link(...) of a NamedTuple runs a Python-level __new__: 460 ns a link against 200 ns for
+# tuple.__new__, half the cost of an <a href> (the most common element by far).
+_link: Final = tuple.__new__
 
 
 class _Collector:
@@ -216,89 +224,102 @@ class _Collector:
         self.offset = line_offset
         self.room = max_links
 
-    def _keep(self, found: list[Link], into: list[Link]) -> None:
-        if self.room is None:
-            into.extend(found)
-            return
-        taken = found[: self.room]
-        into.extend(taken)
-        self.room -= len(taken)
-        self.out.dropped += len(found) - len(taken)
+    def _cap(self, into: list[Link], start: int) -> None:
+        """Of the links appended to `into` since `start`, keep what room is left (the cap is
+        checked after each element, not per link: one call, none when there is no cap)."""
+        assert self.room is not None
+        found = len(into) - start
+        if found > self.room:
+            del into[start + self.room :]
+            self.out.dropped += found - self.room
+            self.room = 0
+        else:
+            self.room -= found
 
     def style(self, text: str | None, line: int) -> None:
         if text and _wants_css(text):
-            found: list[Link] = []
-            css_links(text, found, line + self.offset, "style")
-            self._keep(found, self.out.links)
+            links = self.out.links
+            start = len(links)
+            css_links(text, links, line + self.offset, "style")
+            if self.room is not None:
+                self._cap(links, start)
 
     def styled_attribute(self, tag: str, style: str, line: int) -> None:
         """The links of a `style` attribute (`line` has the offset applied)."""
         if _wants_css(style):
-            styled: list[Link] = []
-            css_links(style, styled, line, tag, "style")
-            self._keep(styled, self.styled)
+            start = len(self.styled)
+            css_links(style, self.styled, line, tag, "style")
+            if self.room is not None:
+                self._cap(self.styled, start)
 
     def element(
-        self, tag: str, attrib: Any, line: int, form_method: Callable[[], str | None]
+        self,
+        tag: str,
+        get: _Get,
+        names: Collection[str],
+        line: int,
+        form_method: Callable[[], str | None],
     ) -> None:
-        """An element that may hold links (one of _TAGS) starts."""
-        if not attrib:
-            return
+        """An element that may hold links (one of _TAGS) starts; `names` are the attributes
+        it has (at least one). Only those are read: each `get` of an lxml element is a C call
+        and a string built, and an element has one to three of the five to nine a tag may
+        hold (reading every name the tag might have was a third of the extraction time)."""
         line += self.offset
         out = self.out
-        anchor = attrib.get("id")
-        if anchor:
+        if "id" in names and (anchor := get("id")):
             out.anchors.add(anchor)
-        if tag == "a":
-            name = attrib.get("name")
-            if name:
-                out.anchors.add(name)
-        style = attrib.get("style")
-        if style:
+        if tag == "a" and "name" in names and (name := get("name")):
+            out.anchors.add(name)
+        if "style" in names and (style := get("style")):
             self.styled_attribute(tag, style, line)
         if tag == "style":
             return
         if tag == "base":
-            if out.base is None and attrib.get("href"):
-                out.base = attrib["href"].strip()
+            href = get("href") if out.base is None else None
+            if href:
+                out.base = href.strip()
             return
-        found: list[Link] = []
+        links = out.links
+        start = len(links)
         if tag == "meta":
-            _meta(attrib, line, found)
-            self._keep(found, out.links)
+            _meta(get, line, links)
+            if self.room is not None:
+                self._cap(links, start)
             return
-        rel = attrib.get("rel")
+        rel = get("rel") if "rel" in names else None
         rels = rel.lower().split() if rel else []
         kind = tag
         if tag == "link":
             if _SKIP_LINK_RELS.intersection(rels):
                 return
-            if not _names_document(rels, attrib.get("type")):
+            if not _names_document(rels, get("type")):
                 kind = "link-resource"
         nofollow = "nofollow" in rels
-        for name in _URL_ATTRS[tag]:
-            value = attrib.get(name)
-            if name in _FORM_ATTRS and value and _posts(attrib, name, form_method):
+        for attr in _URL_ATTRS[tag]:
+            if attr not in names:
                 continue
-            if value and value.strip():
-                found.append(Link(value.strip(), line, kind, nofollow, name))
+            value = (get(attr) or "").strip()
+            if value and not (attr in _FORM_ATTRS and _posts(get, attr, form_method)):
+                links.append(_link(Link, (value, line, kind, nofollow, attr)))
         srcset = _SRCSET.get(tag)
-        if srcset is not None and attrib.get(srcset):
-            for url in parse_srcset(attrib[srcset]):
-                found.append(
+        if srcset is not None and srcset in names and (candidates := get(srcset)):
+            for url in parse_srcset(candidates):
+                links.append(
                     Link(url, line, "link-resource" if tag == "link" else tag, nofollow, srcset)
                 )
-        if tag in _PING_TAGS and attrib.get("ping"):
-            for url in attrib["ping"].split():
-                found.append(Link(url, line, tag, True, "ping"))
+        if tag in _PING_TAGS:
+            if "ping" in names and (ping := get("ping")):
+                for url in ping.split():
+                    links.append(Link(url, line, tag, True, "ping"))
         elif tag in _CODEBASE_TAGS:
-            _codebase(tag, attrib, line, found)
-        self._keep(found, out.links)
+            _codebase(tag, get, line, links)
+        if self.room is not None:
+            self._cap(links, start)
 
     def done(self) -> PageLinks:
         if self.styled:
             self.out.links.extend(self.styled)
-            self.out.links.sort(key=lambda link: link.line)
+            self.out.links.sort(key=_LINE)
         return self.out
 
 
@@ -322,70 +343,128 @@ def parse_html(data: bytes | str, line_offset: int = 0, max_links: int | None = 
 
 
 _FORMACTION_TAGS: Final = frozenset({"input", "button"})
+_ELEMENT: Final = lxml.etree.Element  # iter(_ELEMENT): elements only (no comments)
 
 
 def _no_form() -> str | None:
     return None
 
 
-def _parse_lxml(data: bytes | str, c: _Collector) -> PageLinks | None:
-    parser = lxml.etree.HTMLPullParser(events=("start",), collect_ids=False, huge_tree=True)
-    last: Any = None  # the element that started last: it and its ancestors are open
-    style: Any = None  # a <style> whose text is complete once anything starts after it
+class _Elements:
+    """Elements in document order, as the parser adds them to the tree, handed to the
+    collector; `last` is the element that started last (it and its ancestors are open)."""
 
-    anchors = c.out.anchors
+    def __init__(self, c: _Collector) -> None:
+        self.c = c
+        self.last: Any = None
+        self.style: Any = None  # a <style> whose text is complete once anything starts after it
 
-    def drain() -> None:
-        nonlocal last, style
-        el: Any
-        for _, el in parser.read_events():
-            if style is not None:
-                c.style(style.text, style.sourceline or 1)
-                style = None
-            tag = el.tag
-            if tag in _TAGS:
+    def read(self, elements: Iterable[Any]) -> None:
+        c = self.c
+        anchors = c.out.anchors
+        element = c.element
+        last, style = self.last, self.style
+        try:
+            for el in elements:
+                if style is not None:
+                    c.style(style.text, style.sourceline or 1)
+                    style = None
+                last = el
+                tag = el.tag
                 if tag == "style":
                     style = el
-                tag_form = _form_method(el) if tag in _FORMACTION_TAGS else _no_form
-                c.element(tag, el.attrib, el.sourceline or 1, tag_form)
-            elif isinstance(tag, str):  # any other element: only its id and style count
-                anchor = el.get("id")
-                if anchor:
-                    anchors.add(anchor)
-                css = el.get("style")
-                if css:
-                    c.styled_attribute(tag, css, (el.sourceline or 1) + c.offset)
-            last = el
+                # One C call and no attribute proxy for an element without attributes (most
+                # <p>, <li>, <div>); then only the attributes it has are read (`element`).
+                names = el.keys()
+                if not names:
+                    continue
+                if tag in _TAGS:
+                    form = _form_method(el) if tag in _FORMACTION_TAGS else _no_form
+                    element(tag, el.get, names, el.sourceline or 1, form)
+                else:  # any other element: only its id and style count
+                    if "id" in names and (anchor := el.get("id")):
+                        anchors.add(anchor)
+                    if "style" in names and (css := el.get("style")):
+                        c.styled_attribute(tag, css, (el.sourceline or 1) + c.offset)
+        finally:
+            self.last, self.style = last, style
 
-    def trim() -> bool:
-        """Drop the elements that ended (all but the open ones); False: too deep."""
-        if last is None:
+    def done(self) -> PageLinks:
+        if self.style is not None:
+            self.c.style(self.style.text, self.style.sourceline or 1)
+        return self.c.done()
+
+
+def _parse_lxml(data: bytes | str, c: _Collector) -> PageLinks | None:
+    """None: too deep for libxml2 (it would have dropped the rest of the page silently).
+
+    A document of one chunk is parsed whole: the stream would hold the same tree, and a
+    plain parser is faster and freed as it goes (a pull parser is in a reference cycle that
+    only the garbage collector frees, tree and all). Longer ones are streamed.
+    """
+    walk = _Elements(c)
+    if len(data) <= _CHUNK:
+        parser = lxml.etree.HTMLParser(collect_ids=False, huge_tree=True)
+        try:  # the push parser the stream uses too: the same tree, the same lines
+            parser.feed(data)
+            root = parser.close()
+        except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
+            root = None  # the stream keeps what it read before the error
+        if root is not None:
+            # what follows `</html>` (a second page pasted after the first) is more roots
+            for top in (root, *root.itersiblings(_ELEMENT)):
+                walk.read(top.iter(_ELEMENT))
+            deep = sum(1 for _ in walk.last.iterancestors()) >= _LXML_DEPTH
+            return None if deep else walk.done()
+    return _stream_lxml(data, walk)
+
+
+def _stream_lxml(data: bytes | str, walk: _Elements) -> PageLinks | None:
+    """Fed a chunk at a time; after each, the elements that started are read from the tree (in
+    C: `iter`) and those that ended are dropped, so memory holds the open elements, not the
+    document (an 8 MiB page of links made a 220 MB tree). The parser reports only where
+    each top-level element starts: an event for every element made the parse a third
+    slower (pages of 240 kB from bench/extract.py's generator)."""
+    parser = lxml.etree.HTMLPullParser(
+        events=("start",), tag="html", collect_ids=False, huge_tree=True
+    )
+    roots: list[Any] = []  # the top-level elements from the one `walk.last` is in
+    seen = 0  # elements of roots[0] read already: after a trim, the open ones, first in order
+
+    def read() -> bool:
+        """Read the elements the parser added, then drop those that ended (all but
+        walk.last and its ancestors); False: too deep."""
+        nonlocal roots, seen
+        roots += [el for _, el in parser.read_events() if el.getparent() is None]
+        if not roots:
             return True
+        first, *rest = roots
+        walk.read(
+            chain(islice(first.iter(_ELEMENT), seen, None), *(r.iter(_ELEMENT) for r in rest))
+        )
+        roots = roots[-1:]  # walk.last is in the last
         depth = 0
-        node = last
+        node = walk.last
         parent = node.getparent()
         while parent is not None:
             depth += 1
             while node.getprevious() is not None:
                 del parent[0]
             node, parent = parent, parent.getparent()
+        seen = depth + 1  # walk.last and its ancestors
         return depth < _LXML_DEPTH
 
     try:
         for i in range(0, len(data), _CHUNK):
             parser.feed(data[i : i + _CHUNK])
-            drain()
-            if not trim():
-                return None  # libxml2 would have dropped the rest of the page silently
+            if not read():
+                return None
         parser.close()
-        drain()
-        if not trim():
+        if not read():
             return None
     except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
         pass  # what was read so far stands
-    if style is not None:
-        c.style(style.text, style.sourceline or 1)
-    return c.done()
+    return walk.done()
 
 
 def _form_method(el: Any) -> Callable[[], str | None]:
@@ -415,7 +494,8 @@ class _StdlibParser(html.parser.HTMLParser):
             attrib.setdefault(name, value or "")  # the first of a repeated attribute counts
         line = self.getpos()[0]
         if tag in _TAGS:
-            self.c.element(tag, attrib, line, self._form)
+            if attrib:
+                self.c.element(tag, attrib.get, attrib, line, self._form)
         else:
             if attrib.get("id"):
                 self.c.out.anchors.add(attrib["id"])
