@@ -6,6 +6,7 @@ entity), links after `</html>` count, and a long link-dense page is never held w
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -94,12 +95,17 @@ print(json.dumps(out))
 
 
 def _peak_growth(mode: str) -> dict[str, int]:
+    # malloc's settings change what a peak looks like (Dask's LocalCluster leaves
+    # MALLOC_TRIM_THRESHOLD_ set in this process): the child gets malloc's defaults. What
+    # the process inherits still moves the whole tree's peak between 48 and 104 MB.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     out = subprocess.run(
         [sys.executable, "-c", _MEMORY_CHILD, mode],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        env=env,
     ).stdout
     result: dict[str, int] = json.loads(out)
     return result
@@ -112,5 +118,5 @@ def test_a_long_link_dense_page_is_never_held_whole() -> None:
     whole = _peak_growth("whole")
     # The whole tree of this 5 MiB page takes tens of MB; the stream holds the open elements
     # and the chunk being read (the page text itself was made before the measure began).
-    assert whole["kb"] > 50_000, whole
+    assert whole["kb"] > 30_000, whole
     assert streamed["kb"] < whole["kb"] / 3, (streamed, whole)
