@@ -142,6 +142,10 @@ class Writer(threading.Thread):
             return
         try:
             db.execute("PRAGMA cache_size=-8000")  # 8 MB: a run's current rows stay cached
+            # A checkpoint every 40 MB of log, not 4: an index page that many commits touch
+            # is copied into the file once, and there are a tenth of the fsyncs. New store,
+            # 300,000 results: 28.8 -> 26.6 µs of CPU and 57 -> 48 µs of wall per result.
+            db.execute("PRAGMA wal_autocheckpoint=10000")
             profile = profile_id(db, self._run.profile)
             beat = time.monotonic()
             while True:
