@@ -7,9 +7,7 @@ metadata, and CSS in `<style>` blocks and `style` attributes (tinycss2, see css.
 
 from __future__ import annotations
 
-import html.parser
 import operator
-import re
 from collections.abc import Callable, Collection, Iterable
 from itertools import chain, islice
 from typing import Any, Final
@@ -18,6 +16,7 @@ from urllib.parse import urljoin
 import lxml.etree
 
 from urlsweep.links.extract.css import css_links
+from urlsweep.links.extract.deep import decode, parse_stdlib
 from urlsweep.links.extract.model import PAGE_RELS, Link, PageLinks
 
 _SVG_HREF = ("href", "xlink:href")
@@ -205,7 +204,6 @@ _CHUNK: Final = 64 * 1024
 # libxml2 stops at 256 open elements (2048 with huge_tree) and drops the rest of the page
 # silently; a document that gets near it is read by the standard library's parser instead.
 _LXML_DEPTH: Final = 2000
-_META_CHARSET: Final = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 
 _LINE: Final = operator.itemgetter(1)  # Link.line, without a Python call per link
@@ -337,8 +335,8 @@ def parse_html(data: bytes | str, line_offset: int = 0, max_links: int | None = 
         return PageLinks()
     found = _parse_lxml(data, _Collector(line_offset, max_links))
     if found is None:  # too deep for libxml2: it would have dropped the rest silently
-        text = data if isinstance(data, str) else _decode(data)
-        found = _parse_stdlib(text, _Collector(line_offset, max_links))
+        text = data if isinstance(data, str) else decode(data)
+        found = parse_stdlib(text, _Collector(line_offset, max_links), _TAGS, _CHUNK)
     return found
 
 
@@ -473,77 +471,3 @@ def _form_method(el: Any) -> Callable[[], str | None]:
         return None if form is None else form.get("method")
 
     return method
-
-
-class _StdlibParser(html.parser.HTMLParser):
-    """For documents too deep for libxml2: the same elements, reported to the collector."""
-
-    def __init__(self, c: _Collector) -> None:
-        super().__init__(convert_charrefs=True)
-        self.c = c
-        self.forms: list[str | None] = []  # the methods of the forms the parser is in
-        self.in_style: list[str] | None = None
-        self.style_line = 1
-
-    def _form(self) -> str | None:
-        return self.forms[-1] if self.forms else None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attrib: dict[str, str] = {}
-        for name, value in attrs:
-            attrib.setdefault(name, value or "")  # the first of a repeated attribute counts
-        line = self.getpos()[0]
-        if tag in _TAGS:
-            if attrib:
-                self.c.element(tag, attrib.get, attrib, line, self._form)
-        else:
-            if attrib.get("id"):
-                self.c.out.anchors.add(attrib["id"])
-            if attrib.get("style"):
-                self.c.styled_attribute(tag, attrib["style"], line + self.c.offset)
-        if tag == "form":
-            self.forms.append(attrib.get("method"))
-        elif tag == "style":
-            self.in_style, self.style_line = [], line
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        self.handle_endtag(tag)
-
-    def handle_data(self, data: str) -> None:
-        if self.in_style is not None:
-            self.in_style.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self.forms:
-            self.forms.pop()
-        elif tag == "style" and self.in_style is not None:
-            self.c.style("".join(self.in_style), self.style_line)
-            self.in_style = None
-
-
-def _parse_stdlib(text: str, c: _Collector) -> PageLinks:
-    parser = _StdlibParser(c)
-    for i in range(0, len(text), _CHUNK):
-        parser.feed(text[i : i + _CHUNK])
-    parser.close()
-    return c.done()
-
-
-def _decode(data: bytes) -> str:
-    """Bytes as libxml2 reads them: a BOM, else a `<meta charset>` near the start, else
-    ISO-8859-1 (its default, and what every byte decodes to)."""
-    for bom, codec in (
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            return data[len(bom) :].decode(codec, "replace")
-    m = _META_CHARSET.search(data[:4096])
-    if m is not None:
-        try:
-            return data.decode(m.group(1).decode("ascii"), "replace")
-        except LookupError:
-            pass
-    return data.decode("latin-1")
