@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.http import TestHTTPServer
-from support.store_helpers import CMD, cli, env, log_server, paths, urlsweep
+from support.store_helpers import CMD, cli, env, flip, log_server, paths, urlsweep
 from urlsweep.options import Options
 from urlsweep.store.db import Store
 from urlsweep.store.keys import Identity
@@ -300,6 +300,76 @@ _CURRENT_COLUMNS = (
 )
 
 
+# Format 3's results table: no link to the previous result, an index on the URL's digest.
+_V3_COLUMNS = (
+    "id, digest, profile, run_id, sig, url, final_url, status, ok, outcome, error, detail,"
+    " method, attempts, ip, redirects, sources, extra"
+)
+_V3_RESULTS = f"""
+ALTER TABLE results RENAME TO r4;
+CREATE TABLE results (
+    id INTEGER PRIMARY KEY, digest INTEGER NOT NULL, profile INTEGER NOT NULL,
+    run_id INTEGER NOT NULL, sig INTEGER NOT NULL, url TEXT NOT NULL, final_url TEXT,
+    status INTEGER, ok INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT, detail TEXT,
+    method TEXT, attempts INTEGER, ip TEXT, redirects TEXT, sources TEXT, extra TEXT
+);
+INSERT INTO results SELECT {_V3_COLUMNS} FROM r4; DROP TABLE r4;
+CREATE INDEX results_digest ON results(digest);
+"""
+
+
+def test_a_format_3_store_gets_its_results_chained(tmp_path: Path, server: TestHTTPServer) -> None:
+    """Format 3 found a URL's results through an index on its digest; opening it links each
+    result to the one before it (what format 4 writes) and drops the index. History, prune
+    and the next run's changes read the same as before."""
+    db = tmp_path / "s.db"
+    flaky, ok = f"{server.base_url}/flip", f"{server.base_url}/ok"
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{flaky}\n{ok}\n")
+    base = ("check", "--no-progress", "--store", db, "-q", urls)
+    for status in (500, 200, 500, 500):
+        flip(server, status)
+        urlsweep(*base)
+    urlsweep(*base, "--max-redirects", "7")  # another result profile: chains of its own
+    con = sqlite3.connect(db)
+    chains = con.execute("SELECT id, prev, url, profile FROM results ORDER BY id").fetchall()
+    assert len(chains) == 6  # flaky 500, 200, 500 and ok; then each once more in profile 2
+    for n, (_, prev, url, profile) in enumerate(chains):  # the URL's previous, same profile
+        earlier = [i for i, _, u, p in chains[:n] if (u, p) == (url, profile)]
+        assert prev == (earlier[-1] if earlier else None)
+    assert sum(prev is not None for _, prev, _, _ in chains) == 2
+    hist = cli("history", "--store", db, flaky, "-f", "json")
+    before = json.loads(hist.stdout)
+    assert [(h["run"], h["status"]) for h in before] == [
+        (5, 500),
+        (4, 500),
+        (3, 500),
+        (2, 200),
+        (1, 500),
+    ]
+    con.executescript(f"BEGIN; {_V3_RESULTS} PRAGMA user_version=3; COMMIT;")
+    con.close()
+    hist = cli("history", "--store", db, flaky, "-f", "json")
+    assert hist.returncode == 0 and "Traceback" not in hist.stderr, hist.stderr
+    assert json.loads(hist.stdout) == before
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    migrated = con.execute("SELECT id, prev, url, profile FROM results ORDER BY id")
+    assert migrated.fetchall() == chains
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "results_digest" not in indexes
+    con.close()
+    flip(server, 200)
+    assert urlsweep(*base).returncode == 0
+    report = cli("report", "--store", db, "-f", "json")
+    changes = json.loads(report.stdout)["summary"]["changes"]
+    assert changes == {"newly_broken": [], "newly_fixed": [flaky]}
+    pruned = cli("prune", "--store", db, "--keep-runs", "2")
+    assert pruned.returncode == 0, pruned.stderr
+    hist = json.loads(cli("history", "--store", db, flaky, "-f", "json").stdout)
+    assert [(h["run"], h["status"]) for h in hist] == [(6, 200), (5, 500)]
+
+
 def test_a_format_2_store_gets_current_in_first_seen_order(
     tmp_path: Path, server: TestHTTPServer
 ) -> None:
@@ -315,7 +385,7 @@ def test_a_format_2_store_gets_current_in_first_seen_order(
     con = sqlite3.connect(db)
     rows = sorted(con.execute(f"SELECT {_CURRENT_COLUMNS} FROM current").fetchall())
     con.executescript(
-        "BEGIN; ALTER TABLE current RENAME TO c3;"
+        f"BEGIN; {_V3_RESULTS} ALTER TABLE current RENAME TO c3;"
         f"{V2_CURRENT}; INSERT INTO current SELECT {_CURRENT_COLUMNS} FROM c3; DROP TABLE c3;"
         "PRAGMA user_version=2; COMMIT;"
     )

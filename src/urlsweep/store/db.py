@@ -34,6 +34,13 @@ __all__ = ["DEFAULT_PATH", "Store", "StoreError", "Stored"]
 
 DEFAULT_PATH: Final = os.path.join(".urlsweep", "results.db")
 _FIELDS: Final = ", ".join(f"r.{name}" for name in RESULT_FIELDS)
+# Every result of a URL (all profiles): back from its current ones along `prev`.
+_CHAIN: Final = (
+    "WITH RECURSIVE chain(id) AS (SELECT result_id FROM current"
+    " WHERE profile IN (SELECT id FROM profiles) AND digest = ?"
+    " UNION ALL SELECT r.prev FROM results r JOIN chain ON r.id = chain.id"
+    " WHERE r.prev IS NOT NULL) SELECT id FROM chain"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +251,7 @@ class Store:
 
     def history(self, key: int, limit: int = 20) -> list[Stored]:
         """One entry per run that covered the URL, newest first (any profile)."""
-        ids = [i for (i,) in self.db.execute("SELECT id FROM results WHERE digest = ?", (key,))]
+        ids = [i for (i,) in self.db.execute(_CHAIN, (key,))]
         if not ids:
             return []
         marks = ", ".join("?" * len(ids))

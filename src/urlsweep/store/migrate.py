@@ -2,7 +2,8 @@
 
 Format 1 (one JSON record per URL per run): every stored result is kept, each run's in its
 order of arrival. Format 2 (`current` kept in digest order): its rows are copied in the order
-the URLs were first seen."""
+the URLs were first seen. Format 3 (results found by an index on their URL's digest): each
+result is linked to the one before it, and the index dropped."""
 
 from __future__ import annotations
 
@@ -60,3 +61,14 @@ def cluster_current(db: sqlite3.Connection, schema: str) -> None:
         " ORDER BY first_run, result_id"
     )
     db.execute("DROP TABLE current_v2")
+
+
+def chain_results(db: sqlite3.Connection) -> None:
+    """Format 3 to 4: each result points at the URL's previous one (`prev`), found through
+    the index on `digest` while it is still there; then the index goes."""
+    db.execute("ALTER TABLE results ADD COLUMN prev INTEGER")
+    db.execute(
+        "UPDATE results SET prev = (SELECT max(n.id) FROM results n WHERE n.digest ="
+        " results.digest AND n.profile = results.profile AND n.id < results.id)"
+    )
+    db.execute("DROP INDEX IF EXISTS results_digest")

@@ -70,10 +70,11 @@ def prune(db: sqlite3.Connection, drop: list[int], size: int) -> Pruned:
                 "DELETE FROM results WHERE NOT EXISTS (SELECT 1 FROM current c"
                 " WHERE c.profile = results.profile AND c.digest = results.digest)"
             ).rowcount
+            # Superseded: the URL's next result came in a run no newer than the oldest kept
+            # (so does every later one's next: the chain's tail goes, its head stays).
             n += db.execute(
                 "DELETE FROM results WHERE id NOT IN (SELECT result_id FROM current)"
-                " AND EXISTS (SELECT 1 FROM results n WHERE n.digest = results.digest"
-                " AND n.profile = results.profile AND n.id > results.id AND n.run_id <= ?)",
+                " AND id IN (SELECT prev FROM results WHERE prev IS NOT NULL AND run_id <= ?)",
                 (oldest_kept,),
             ).rowcount
     except BaseException:

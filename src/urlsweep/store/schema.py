@@ -12,7 +12,7 @@ from typing import Final
 
 from urlsweep.errors import StoreError as StoreError  # defined there, raised here
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
 
@@ -57,9 +57,14 @@ CREATE TABLE results (                -- one row per distinct result of a URL an
     ip TEXT,
     redirects TEXT,                   -- JSON [[url, status], ...], NULL when none
     sources TEXT,                     -- JSON list, NULL when none
-    extra TEXT                        -- JSON of any other record fields, NULL when none
+    extra TEXT,                       -- JSON of any other record fields, NULL when none
+    -- The URL's result before this one under the same profile (NULL for its first): its
+    -- history is the chain back from `current`. An index on `digest` found it before,
+    -- at the price of a random insert into a second index for every new result: at a
+    -- million new URLs that index alone cost 14 of the writer's 49 µs per URL
+    -- (bench/STORE.md, format 4).
+    prev INTEGER
 );
-CREATE INDEX results_digest ON results(digest);
 CREATE TABLE current (                -- the latest result of each URL under each profile
     -- Rows in first-seen order, found by (profile, digest) through the index: a run that
     -- checks its URLs in the order of the last one updates neighbouring rows, so a commit
@@ -148,10 +153,12 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
             from urlsweep.store.migrate import migrate
 
             migrate(db, _SCHEMA)
-        elif version == 2:
-            from urlsweep.store.migrate import cluster_current
+        else:
+            from urlsweep.store.migrate import chain_results, cluster_current
 
-            cluster_current(db, _SCHEMA)
+            if version == 2:
+                cluster_current(db, _SCHEMA)
+            chain_results(db)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")

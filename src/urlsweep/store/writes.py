@@ -163,9 +163,9 @@ def decode(row: sqlite3.Row | tuple[Any, ...], elapsed: int) -> Result:
 _INSERT_RESULT: Final = (
     "INSERT INTO results (id, digest, profile, run_id, sig, "
     + ", ".join(RESULT_FIELDS)
-    + ") VALUES (?, ?, ?, ?, ?"
+    + ", prev) VALUES (?, ?, ?, ?, ?"
     + ", ?" * len(RESULT_FIELDS)
-    + ")"
+    + ", ?)"
 )
 _INSERT_CURRENT: Final = (
     "INSERT INTO current (id, profile, digest, result_id, sig, first_run, first_seen, last_run,"
@@ -233,7 +233,8 @@ def write_batch(
                 next_id += 1
                 if _FAST:  # the signature's columns, with the timing put back
                     cols = (*cols[:-1], _extra(result))
-                new.append((result_id, digest, profile, run_id, sig, *cols))
+                prev = None if old is None else old[1]  # the chain `history` walks
+                new.append((result_id, digest, profile, run_id, sig, *cols, prev))
             if cached_from is None:
                 checked_run = run_id
                 if result.outcome != SKIPPED:
