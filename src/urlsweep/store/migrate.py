@@ -66,9 +66,14 @@ def cluster_current(db: sqlite3.Connection, schema: str) -> None:
 def chain_results(db: sqlite3.Connection) -> None:
     """Format 3 to 4: each result points at the URL's previous one (`prev`), found through
     the index on `digest` while it is still there; then the index goes."""
-    db.execute("ALTER TABLE results ADD COLUMN prev INTEGER")
+    db.execute("ALTER TABLE results ADD COLUMN prev INTEGER")  # NULL in every row, unwritten
+    # Only the rows that have a previous result are rewritten: most URLs never changed.
+    # (No UPDATE ... FROM: SQLite before 3.33 has none.)
+    earlier = (
+        "FROM results n WHERE n.digest = results.digest AND n.profile = results.profile"
+        " AND n.id < results.id"
+    )
     db.execute(
-        "UPDATE results SET prev = (SELECT max(n.id) FROM results n WHERE n.digest ="
-        " results.digest AND n.profile = results.profile AND n.id < results.id)"
+        f"UPDATE results SET prev = (SELECT max(n.id) {earlier}) WHERE EXISTS (SELECT 1 {earlier})"
     )
     db.execute("DROP INDEX IF EXISTS results_digest")
