@@ -16,15 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BENCH, REPO, Nginx, clean_env, log, pick_port, write_urls
+from run import BENCH, REPO, Nginx, log, measure, pick_port, write_urls
 
 URLSWEEP = os.environ.get("URLSWEEP") or str(REPO / ".venv" / "bin" / "urlsweep")
 
@@ -74,23 +72,6 @@ print(ok)
 """
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall and CPU seconds (children included) of one command, and its stdout."""
-    before = os.times()
-    t0 = time.perf_counter()
-    out = subprocess.run(
-        cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=600, check=False
-    )
-    wall = time.perf_counter() - t0
-    after = os.times()
-    cpu = (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
-    if out.returncode not in (0, 1):
-        raise SystemExit(f"{cmd[0]} failed ({out.returncode}): {out.stderr[-300:]}")
-    return wall, cpu, out.stdout
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--urls", type=int, default=20_000)
@@ -123,7 +104,18 @@ def main() -> int:
             for index, (name, cmd) in enumerate(tools.items()):
                 cwd = tmp / f"run{rep}-{index}"
                 cwd.mkdir()
-                wall, cpu, stdout = timed(cmd, cwd)
+                m = measure(
+                    cmd,
+                    stdout_path=cwd / "stdout.txt",
+                    stderr_path=cwd / "stderr.txt",
+                    watch=cwd / "stdout.txt",
+                    time_limit=600,
+                )
+                if m.returncode not in (0, 1) or m.timed_out:
+                    err = (cwd / "stderr.txt").read_text()[-300:]
+                    raise SystemExit(f"{name} failed ({m.returncode}): {err}")
+                stdout = (cwd / "stdout.txt").read_text()
+                wall, cpu = m.wall_s, m.cpu_s
                 if name.startswith("floor") and int(stdout.strip() or 0) != args.urls:
                     raise SystemExit(f"the floor loop got {stdout.strip()} of {args.urls} answers")
                 got[name].append((wall, cpu))
