@@ -61,8 +61,8 @@ CREATE TABLE results (                -- one row per distinct result of a URL an
     -- The URL's result before this one under the same profile (NULL for its first): its
     -- history is the chain back from `current`. An index on `digest` found it before,
     -- at the price of a random insert into a second index for every new result: at a
-    -- million new URLs that index alone cost 14 of the writer's 49 µs per URL
-    -- (bench/STORE.md, format 4).
+    -- million new URLs the writer took 45.1 µs of CPU per URL with it, 35.1 without
+    -- (bench/store_writes.py, docs/store-and-reports.md).
     prev INTEGER
 );
 CREATE TABLE current (                -- the latest result of each URL under each profile
