@@ -22,7 +22,7 @@ from urlsweep.engine.pipeline import Engine
 from urlsweep.engine.work import Work, pack_results, pack_work, unpack_results, unpack_work
 from urlsweep.inputs import InputError, Target
 from urlsweep.options import Options
-from urlsweep.result import Hop, Result
+from urlsweep.result import Hop, Result, build_result
 from urlsweep.scale.local import (
     AUTO_MIN_URLS,
     ProcessEngine,
@@ -110,6 +110,27 @@ def test_the_codec_carries_every_field_of_a_record() -> None:
     assert all(getattr(full, n) != getattr(bare, n) for n in names)
     work = [Work("HTTP://X/a", "http://x/a", ("l:1",)), Work("y", "http://y/", ())]
     assert unpack_work(pack_work(work)) == work
+    # The fast builder both ends use is the dataclass's own init, field for field.
+    built = build_result(*(values[n] for n in names))
+    assert built == full and hash(built) == hash(full) and repr(built) == repr(full)
+    assert all(getattr(built, n) is values[n] for n in names)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.url = "changed"  # type: ignore[misc]
+
+
+def test_records_handed_to_emit_are_not_yielded(http_server: TestHTTPServer) -> None:
+    # How a worker process takes its records: straight from the driver's thread, each once.
+    urls = [http_server.url(f"/ok?i={i}") for i in range(40)] + [http_server.url("/status/404")]
+    work = [Work(u, u, (f"list:{i + 1}",)) for i, u in enumerate(urls)] + [
+        Work("ftp://x/", "ftp://x/", ())  # left out by --scheme: the feeder's own record
+    ]
+    got: list[Result] = []
+    engine = Engine((), OPTS, work=work, emit=got.extend)
+    assert list(engine) == []
+    assert sorted(r.url for r in got) == sorted(w.raw for w in work)
+    assert {r.url: r.status for r in got}[urls[-1]] == 404
+    assert [r.error for r in got if r.url == "ftp://x/"] == ["excluded"]
+    assert engine.stats.completed == len(urls)
 
 
 def test_screened_work_is_checked_as_given(http_server: TestHTTPServer) -> None:

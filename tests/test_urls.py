@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from urlsweep.urls import InvalidURL, host_key, is_reserved_invalid, normalise, request_url
+from urlsweep.urls import (
+    InvalidURL,
+    host_key,
+    is_reserved_invalid,
+    normalise,
+    request_url,
+    reserved_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,9 @@ def test_host_key_and_helpers() -> None:
     assert is_reserved_invalid("http://INVALID./")
     assert not is_reserved_invalid("http://invalid.example/")
     assert is_reserved_invalid("https://a.b.invalid:8443/x?y#z")
+    assert reserved_key("http://a.InVaLiD:80") and reserved_key("http://invalid.:80")
+    assert not reserved_key("http://invalidate.example:80")
+    assert not reserved_key("http://127.0.0.1:8080")
     assert not is_reserved_invalid("http://[::1]:8080/a.invalid")
     assert not is_reserved_invalid("http://x.invalid.example:80/")
 
@@ -119,3 +129,18 @@ def test_normalise_with_scheme_never_crashes(scheme: str, rest: str) -> None:
         normalise(f"{scheme}://{rest}")
     except InvalidURL as exc:
         assert exc.error == "invalid_url"
+
+
+def test_accepted_statuses_are_inclusive_ranges() -> None:
+    from urlsweep.options.values import StatusSet
+
+    accept = StatusSet.parse("200-299,403,500-502")
+    assert [s for s in (199, 200, 299, 300, 403, 404, 500, 502, 503) if s in accept] == [
+        200,
+        299,
+        403,
+        500,
+        502,
+    ]
+    assert "200" not in accept and None not in accept
+    assert 204 in StatusSet() and 301 not in StatusSet()

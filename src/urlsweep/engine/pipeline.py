@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final, Unpack
 
 from urlsweep.engine.dedup import url_digest as url_digest
@@ -65,9 +65,15 @@ class Engine(RunsOnce):
         *,
         checker: Checker | None = None,
         work: Iterable[Work] | None = None,
+        emit: Callable[[list[Result]], None] | None = None,
     ) -> None:
         """`work` instead of `targets`: URLs screened and deduplicated already, by whoever
-        read the input (a worker process, a Dask task); they are checked as they are."""
+        read the input (a worker process, a Dask task); they are checked as they are.
+
+        `emit`: records are handed to it (from the driver's and the feeder's threads) instead
+        of being yielded; iterating the engine then only runs it. A worker process ships
+        them this way: the hand-over through the results queue, a wake-up of the caller's
+        thread per batch, cost its driver ~4 µs per URL (measured, 100,000 URLs)."""
         self.options = options
         self._checker: Checker = checker or plain_check
         self.stats = Stats()
@@ -82,6 +88,7 @@ class Engine(RunsOnce):
         )
         self._pending = Pending()  # duplicate lines' sources join the URL while it waits
         self._out: queue.Queue[object] = queue.Queue(maxsize=size)
+        self._emit = emit
         self._feeder_done = threading.Event()
         self._feeder_error: BaseException | None = None
         self._fatal: BaseException | None = None
@@ -144,6 +151,9 @@ class Engine(RunsOnce):
         return exits >= started and self._out.empty()
 
     def _put_out(self, item: object) -> None:
+        if self._emit is not None and (type(item) is list or isinstance(item, Result)):
+            self._emit(item if type(item) is list else [item])  # type: ignore[list-item]
+            return
         while not self._closed.is_set():
             try:
                 self._out.put(item, timeout=_POLL)

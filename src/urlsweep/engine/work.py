@@ -24,7 +24,7 @@ from urlsweep import result as R
 from urlsweep.engine.dedup import DigestSet, url_digest
 from urlsweep.engine.stats import Stats
 from urlsweep.inputs import Target
-from urlsweep.result import Hop, Result
+from urlsweep.result import Hop, Result, build_result
 from urlsweep.urls import InvalidURL, normalise
 
 
@@ -183,5 +183,5 @@ def unpack_results(blob: bytes) -> list[Result]:
     for row in pickle.loads(blob):
         if row[7]:
             row = (*row[:7], tuple(Hop(u, s) for u, s in row[7]), *row[8:])
-        out.append(Result(*row))
+        out.append(build_result(*row))
     return out

@@ -41,7 +41,14 @@ class StatusSet:
     ranges: tuple[tuple[int, int], ...] = ((200, 299),)
 
     def __contains__(self, status: object) -> bool:
-        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
+        if not isinstance(status, int):
+            return False
+        # A loop, not any(<genexpr>): asked once per answer, and the generator cost 3.4 %
+        # of a worker's Python (py-spy --gil, 200,000 URLs).
+        for lo, hi in self.ranges:  # noqa: SIM110
+            if lo <= status <= hi:
+                return True
+        return False
 
     @classmethod
     def parse(cls, spec: str) -> StatusSet:

@@ -21,7 +21,7 @@ from urlsweep.options import Options
 from urlsweep.probe.context import CheckContext
 from urlsweep.probe.transport import Request as Request
 from urlsweep.probe.transport import Response, Transport
-from urlsweep.result import Hop, Result
+from urlsweep.result import Hop, Result, build_result
 from urlsweep.urls import InvalidURL, host_key, normalise, request_url, reserved_key
 
 log = logging.getLogger("urlsweep")
@@ -157,20 +157,21 @@ def steps(
     resp: Response | None = None
     method: str | None = None
 
-    def done(**fields: object) -> tuple[Result, Response | None]:
+    def done(
+        *,
+        status: int | None = None,
+        ok: bool = False,
+        outcome: str = R.BROKEN,  # an R.Outcome
+        error: str | None = None,  # an R.ErrorName
+        detail: str = "",
+    ) -> tuple[Result, Response | None]:
         elapsed = round((time.monotonic() - started) * 1000.0, 1)
-        record = Result(
-            url=raw,
-            final_url=current,
-            redirects=tuple(hops),
-            method=method,
-            elapsed_ms=elapsed,
-            attempts=1,
-            ip=resp.ip if resp is not None else None,
-            sources=sources,
-            attempt_ms=(elapsed,),
-            **fields,  # type: ignore[arg-type]
-        )
+        ip = resp.ip if resp is not None else None
+        # Every field in declaration order (`build_result`: the frozen init costs 2x).
+        record = build_result(
+            raw, current, status, ok, outcome, error, detail, tuple(hops), method, elapsed, 1,
+            ip, sources, (), (elapsed,),
+        )  # fmt: skip
         return record, resp
 
     for _ in range(options.max_redirects + 1):
@@ -179,7 +180,8 @@ def steps(
             return done(error=R.DNS, detail="reserved name under .invalid never resolves")
         same_host = key == origin
         credentials = same_host and policy.credentials_to(key)
-        headers = [f"{k}: {v}" for k, v in policy.host(key).headers]
+        settings = policy.host(key)
+        headers = [f"{k}: {v}" for k, v in settings.headers] if settings.headers else []
         auth = policy.authorization(current) if same_host else None
         if auth is not None:
             headers.append(f"Authorization: {auth}")
@@ -206,7 +208,7 @@ def steps(
             hops.append(Hop(current, status))
             current = target
             continue
-        verdict, detail = outcome(status, resp, status in policy.host(key).accept)
+        verdict, detail = outcome(status, resp, status in settings.accept)
         return done(status=status, ok=verdict == R.OK, outcome=verdict, detail=detail)
     last = hops[-1].status if hops else None
     return done(

@@ -425,11 +425,16 @@ def _worker_main(
     """Runs the Engine on the URLs that arrive; its only output is the results pipe."""
     from urlsweep.engine.pipeline import Engine
 
-    engine = Engine((), options, work=_received(work, control))
-    threading.Thread(target=_obey, args=(engine, control), daemon=True).start()
     batch: list[Result] = []
     lock = threading.Lock()
     finished = threading.Event()
+
+    def collect(items: list[Result]) -> None:
+        with lock:
+            batch.extend(items)
+
+    engine = Engine((), options, work=_received(work, control), emit=collect)
+    threading.Thread(target=_obey, args=(engine, control), daemon=True).start()
 
     def send(kind: str, payload: object) -> None:
         try:
@@ -451,9 +456,8 @@ def _worker_main(
     shipper.start()
     error: BaseException | None = None
     try:
-        for result in engine:
-            with lock:
-                batch.append(result)
+        for _ in engine:  # records go to `collect`: nothing is yielded here
+            pass
     except BaseException as exc:  # e.g. an unreadable CA file: the main process reports it
         error = exc
     finished.set()
