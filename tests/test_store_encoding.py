@@ -63,6 +63,8 @@ ODD = [
     ),
     Result(url="y", attempt_ms=(math.inf,)),
     Result(url="n", attempt_ms=(math.nan, 1.0)),
+    Result(url="m", attempt_ms=(math.nan,)),
+    Result(url="o", attempt_ms=(0.04,)),
     Result(url="z"),
 ]
 

@@ -69,7 +69,8 @@ class Pending:
     def add(self, work: Work) -> None:
         with self._lock:
             self._works[work.url] = work
-            self._raw[work.raw] = work.url
+            if work.raw != work.url:  # most lines are written as normalised already
+                self._raw[work.raw] = work.url
 
     def merge(self, url: str, source: str | None) -> None:
         if source is None:
@@ -89,8 +90,8 @@ class Pending:
     def completed(self, result: Result) -> Result:
         """`result` with every source its URL had in the input (a record from elsewhere)."""
         with self._lock:
-            url = self._raw.pop(result.url, None)
-            work = self._works.pop(url, None) if url is not None else None
+            url = self._raw.pop(result.url, result.url) if self._raw else result.url
+            work = self._works.pop(url, None)
         if work is None or len(work.sources) <= len(result.sources):
             return result
         return dataclasses.replace(result, sources=work.sources)
