@@ -313,7 +313,10 @@ class Transport:
         self.last: Response | None = None  # the latest answer, for retry decisions
         self._refused: str | None = None
         self._ex: _Exchange | None = None
-        self._lines: list[bytes] | None = None
+        # A plain HEAD's header lines, appended by libcurl (C: `list.append`); the handle
+        # keeps that callback and NOBODY while HEADs follow each other (`_plain`).
+        self._head: list[bytes] = []
+        self._plain = False
         self._started = 0.0
         self._encoding = False  # ACCEPT_ENCODING set on the handle
         self._headers_set = False  # HTTPHEADER set on the handle
@@ -393,18 +396,20 @@ class Transport:
         c.setopt(pycurl.URL, req.url)
         method, max_body = req.method, req.max_body
         if method == "HEAD" and max_body <= 0 and sink is None:
-            c.setopt(pycurl.NOBODY, 1)
-            lines: list[bytes] = []
-            self._lines, self._ex = lines, None
-            c.setopt(pycurl.HEADERFUNCTION, lines.append)
+            if not self._plain:  # set once for a run of plain HEADs, not for each
+                c.setopt(pycurl.NOBODY, 1)
+                c.setopt(pycurl.HEADERFUNCTION, self._head.append)
+                self._plain = True
+            self._head.clear()
+            self._ex = None
         else:
+            self._plain = False
             if method == "HEAD":
                 c.setopt(pycurl.NOBODY, 1)
             else:
                 c.setopt(pycurl.NOBODY, 0)
                 c.setopt(pycurl.HTTPGET, 1)
             ex = self._ex = _Exchange(max_body, sink)
-            self._lines = None
             c.setopt(pycurl.HEADERFUNCTION, ex.on_header)
             c.setopt(pycurl.WRITEFUNCTION, ex.on_body)
         if max_body > 0:
@@ -441,7 +446,7 @@ class Transport:
         if resp.error is None:
             if ex is None:
                 resp.status = c.getinfo(pycurl.RESPONSE_CODE) or None
-                resp.lines = self._lines
+                resp.lines = self._head[:]  # the handle's list fills again on its next HEAD
             else:
                 resp.status = ex.status
                 resp.headers = ex.headers
@@ -451,7 +456,8 @@ class Transport:
             if resp.status is None:
                 resp.error = R.PROTOCOL
                 resp.detail = "no HTTP status line in the answer"
-        self._ex = self._lines = None
+        self._ex = None
+        self._head.clear()
         self.last = resp
         return resp
 
