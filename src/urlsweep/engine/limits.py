@@ -127,11 +127,15 @@ class HostLimits:
         return at
 
     def start(self, now: float) -> bool:
-        """Claim a slot and a token if both are there now."""
-        if self.full() or self.ready_at(now) > now:
+        """Claim a slot and a token if both are there now (`full` and `ready_at` written
+        out: asked for every request)."""
+        if self.in_flight >= self.limit or self.paused_until > now:
             return False
-        if self.bucket is not None:
-            self.bucket.take(now)
+        bucket = self.bucket
+        if bucket is not None:
+            if bucket.ready_at(now) > now:
+                return False
+            bucket.take(now)
         self.in_flight += 1
         return True
 

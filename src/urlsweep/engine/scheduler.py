@@ -371,13 +371,14 @@ class Scheduler(Generic[T]):
 
     def _take(self, h: _Host[T], now: float) -> tuple[Job[T] | None, float | None]:
         """(a job of `h` to start now, None) or (None, when to look again or None)."""
-        if not h.pending() or h.hop_waiters or h.limits.full():
+        limits = h.limits
+        if not (h.fresh or h.delayed) or h.hop_waiters or limits.in_flight >= limits.limit:
             return None, None  # release() or the hop waiter puts it back
         due_retry = h.delayed and h.delayed[0][0] <= now
         if not due_retry and not h.fresh:
             return None, max(h.delayed[0][0], h.limits.ready_at(now))
-        if not h.limits.start(now):
-            return None, h.limits.ready_at(now)
+        if not limits.start(now):
+            return None, limits.ready_at(now)
         if due_retry:
             job = heapq.heappop(h.delayed)[2]
         else:
