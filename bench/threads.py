@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -133,6 +134,7 @@ def main() -> int:
                 log(f"{label} rep {rep + 1}: {wall:.2f} s wall, {sum(cpu.values()):.2f} s CPU")
     finally:
         nginx.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     def cell(values: list[float], scale: float) -> str:
         v = [x * scale for x in values]

@@ -193,7 +193,7 @@ def is_reserved_invalid(url: str) -> bool:
 
 def reserved_key(key: str) -> bool:
     """`is_reserved_invalid` for a `host_key` (cheap: no URL parsing)."""
-    if "invalid" not in key and "INVALID" not in key.upper():  # every request asks: no slicing
+    if "INVALID" not in key.upper():  # every request asks: no slicing
         return False
     host = key[key.index("://") + 3 : key.rindex(":")].lower().rstrip(".")
     return host == "invalid" or host.endswith(".invalid")

@@ -152,9 +152,13 @@ class Engine(RunsOnce):
         return exits >= started and self._out.empty()
 
     def _put_out(self, item: object) -> None:
-        if self._emit is not None and (type(item) is list or isinstance(item, Result)):
-            self._emit(item if type(item) is list else [item])  # type: ignore[list-item]
-            return
+        if self._emit is not None:
+            if isinstance(item, list):  # a driver's batch
+                self._emit(item)
+                return
+            if isinstance(item, Result):  # one the feeder made (an excluded or unusable line)
+                self._emit([item])
+                return
         while not self._closed.is_set():
             try:
                 self._out.put(item, timeout=_POLL)
@@ -256,7 +260,8 @@ class Engine(RunsOnce):
         """
         if job.attempts == 0 and not retry.retryable(result) and not retry.rate_limited(result):
             # The common case, a first answer that stands: what the general path below
-            # comes to for it, without its clock reads and repeated tests.
+            # comes to for it, without its clock reads and repeated tests (settle of one
+            # URL 1.3 -> 0.75 µs, timeit).
             job.attempts = 1
             if result.attempts != 1:
                 result = dataclasses.replace(result, attempts=1)

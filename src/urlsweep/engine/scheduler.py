@@ -376,7 +376,7 @@ class Scheduler(Generic[T]):
             return None, None  # release() or the hop waiter puts it back
         due_retry = h.delayed and h.delayed[0][0] <= now
         if not due_retry and not h.fresh:
-            return None, max(h.delayed[0][0], h.limits.ready_at(now))
+            return None, max(h.delayed[0][0], limits.ready_at(now))
         if not limits.start(now):
             return None, limits.ready_at(now)
         if due_retry:

@@ -157,14 +157,14 @@ def steps(
     resp: Response | None = None
     method: str | None = None
 
-    # No defaults: keyword-only ones would build a dict for every check (this closure is
-    # made once per URL), so each return names every part of its answer.
+    # Positional defaults, not keyword-only ones: this closure is made once per URL, and
+    # keyword-only defaults build a dict each time (0.27 against 0.14 µs, timeit).
     def done(
-        status: int | None,
-        ok: bool,
-        outcome: str,  # an R.Outcome
-        error: str | None,  # an R.ErrorName
-        detail: str,
+        status: int | None = None,
+        ok: bool = False,
+        outcome: str = R.BROKEN,  # an R.Outcome
+        error: str | None = None,  # an R.ErrorName
+        detail: str = "",
     ) -> tuple[Result, Response | None]:
         elapsed = round((time.monotonic() - started) * 1000.0, 1)
         ip = resp.ip if resp is not None else None
@@ -178,13 +178,7 @@ def steps(
     for _ in range(options.max_redirects + 1):
         key = origin if current == url else host_key(current)
         if reserved_key(key):
-            return done(
-                status=None,
-                ok=False,
-                outcome=R.BROKEN,
-                error=R.DNS,
-                detail="reserved name under .invalid never resolves",
-            )
+            return done(error=R.DNS, detail="reserved name under .invalid never resolves")
         same_host = key == origin
         credentials = same_host and policy.credentials_to(key)
         settings = policy.host(key)
@@ -197,12 +191,8 @@ def steps(
             log_request(method, current, resp)
         if resp.error is not None:
             if resp.error == R.BLOCKED:
-                return done(
-                    status=None, ok=False, outcome=R.SKIPPED, error=R.BLOCKED, detail=resp.detail
-                )
-            return done(
-                status=None, ok=False, outcome=R.BROKEN, error=resp.error, detail=resp.detail
-            )
+                return done(error=R.BLOCKED, outcome=R.SKIPPED, detail=resp.detail)
+            return done(error=resp.error, detail=resp.detail)
         status = resp.status
         assert status is not None
         location = resp.header("location") if status in REDIRECT_STATUSES else None
@@ -212,11 +202,7 @@ def steps(
             except InvalidURL as exc:
                 hops.append(Hop(current, status))
                 return done(
-                    status=status,
-                    ok=False,
-                    outcome=R.BROKEN,
-                    error=exc.error,
-                    detail=f"redirect to {location!r}: {exc}",
+                    status=status, error=exc.error, detail=f"redirect to {location!r}: {exc}"
                 )
             if "#" not in target and "#" in current:
                 target += "#" + current.split("#", 1)[1]
@@ -224,12 +210,10 @@ def steps(
             current = target
             continue
         verdict, detail = outcome(status, resp, status in settings.accept)
-        return done(status=status, ok=verdict == R.OK, outcome=verdict, error=None, detail=detail)
+        return done(status=status, ok=verdict == R.OK, outcome=verdict, detail=detail)
     last = hops[-1].status if hops else None
     return done(
         status=last,
-        ok=False,
-        outcome=R.BROKEN,
         error=R.TOO_MANY_REDIRECTS,
         detail=f"more than {options.max_redirects} redirects",
     )

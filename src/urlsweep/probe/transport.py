@@ -456,8 +456,7 @@ class Transport:
             if resp.status is None:
                 resp.error = R.PROTOCOL
                 resp.detail = "no HTTP status line in the answer"
-        self._ex = None
-        self._head.clear()
+        self._ex = None  # `_head` is cleared by the next `start`
         self.last = resp
         return resp
 
