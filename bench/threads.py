@@ -83,8 +83,7 @@ def one_run(src: Path, urls: Path, cwd: Path, naming: Path, limit: float) -> tup
             raise SystemExit(f"a run took over {limit:.0f} s")
         for pid in _tree(proc.pid):
             try:
-                worker = b"scale.local" in Path(f"/proc/{pid}/cmdline").read_bytes()
-                role = "worker" if worker else "main"
+                role = "main" if pid == proc.pid else "worker"  # forked or spawned
                 for tid in os.listdir(f"/proc/{pid}/task"):
                     stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
                     name = stat[stat.index("(") + 1 : stat.rindex(")")]

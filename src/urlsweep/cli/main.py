@@ -140,6 +140,8 @@ def execute(p: Prepared) -> None:
             except (InputError, OptionError, SourceError) as exc:
                 fail(str(exc))
             recorder = stored.recorder
+            if recorder is not None:
+                recorder.start()  # after the engine: its workers are forked from one thread
             total = None if documents or not show_progress else inp.count_lines(inputs)
             if (p.command == "crawl" or p.links.extract) and not run.quiet and sys.stderr.isatty():
                 from urlsweep.cli.progress import broken_notices

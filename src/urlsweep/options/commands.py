@@ -48,7 +48,7 @@ COMMAND: Final[tuple[Decl, ...]] = (
         "custom",
         None,
         "Worker processes sharing the --workers, each checking its share of the hosts. "
-        "auto: one per CPU core for URL lists of 10,000+ URLs in files, else 1.",
+        "auto: one per CPU core for URL lists of 5,000+ URLs in files (10,000+ off Linux), else 1.",
         commands=frozenset({CHECK}),
         target="run",
         short="-P",

@@ -4,15 +4,17 @@ the process machinery (parallel.py): a run that stays in one process never pays 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import Final
 
 from urlsweep.inputs import count_lines
 
-# Below this, starting a second interpreter costs more than it saves: measured with the
-# multi-handle engine (docs/performance.md), 10,000 URLs take as long in one process as in
-# two, 20,000 take 12 % less in two.
-AUTO_MIN_URLS: Final = 10_000
+# Below this, a second process costs more than it saves (docs/performance.md). On Linux the
+# command line forks its workers (scale/local.py): 5,000 URLs take 0.41-0.47 s in two and
+# 0.47-0.49 s in one, 2,000 the same in both. Elsewhere each worker is a new interpreter
+# (~0.1 s of start-up): 10,000 URLs took as long in one process as in two.
+AUTO_MIN_URLS: Final = 5_000 if sys.platform == "linux" else 10_000
 
 
 def auto_processes(inputs: Sequence[str]) -> int:

@@ -21,16 +21,22 @@ keeps each host in one process.
 Log records made in a worker travel back with its results and are handled here
 (scale/logs.py).
 
-Workers are fresh interpreters (`python -c`, like multiprocessing's spawn but without its
-resource-tracker process and re-import of the main script: 100-200 ms and 12 MB less per
-run), never `fork` with live threads. They ignore SIGINT and SIGTERM: the main process
-decides, and tells them over a control pipe, so Ctrl-C cancels once, cleanly, everywhere.
-A worker whose main process vanished exits at once. Only the main process writes output.
+On Linux, while this process still has one thread (the command line starts the workers
+before anything else runs), workers are forked: this process loads the worker side once,
+freezes what it has (`gc.freeze`, so no collection in a child writes to the pages they
+share), and each child starts checking at once, with no interpreter start-up, no imports
+of its own, and those pages shared. Otherwise (another thread is alive: forking would copy
+its locks in whatever state they are; or not Linux) they are fresh interpreters
+(`python -c`, like multiprocessing's spawn but without its resource-tracker process and
+re-import of the main script). They ignore SIGINT and SIGTERM: the main process decides,
+and tells them over a control pipe, so Ctrl-C cancels once, cleanly, everywhere. A worker
+whose main process vanished exits at once. Only the main process writes output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -38,7 +44,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from urlsweep.engine.source import RunsOnce
 from urlsweep.engine.stats import Stats
@@ -89,6 +95,97 @@ def worker_shares(workers: int, processes: int) -> list[int]:
     """Split the total concurrency: `--workers` means the same with or without processes."""
     n = max(1, min(processes, workers))
     return [workers // n + (i < workers % n) for i in range(n)]
+
+
+def may_fork() -> bool:
+    """Whether workers can be forked now: on Linux (elsewhere system libraries may not
+    survive a fork), and with no other thread alive, whose locks the child would copy."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+class _Forked:
+    """A forked worker, waited for and killed as the `Popen` of a spawned one is."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: its code is unknown
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """As `Popen.wait`: polls, sleeping a little longer each time, up to 50 ms."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.0005
+        while (code := self.poll()) is None:
+            left = 0.05 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0.0)
+            time.sleep(min(delay, left))
+            delay = min(2 * delay, 0.05)
+        return code
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+if TYPE_CHECKING:
+    _Worker: TypeAlias = Popen[bytes] | _Forked
+
+
+def _load_worker_side() -> None:
+    """What a worker runs, imported before the fork: once, and shared by every child."""
+    import multiprocessing.connection  # noqa: F401
+
+    import urlsweep.engine.pipeline  # noqa: F401  (libcurl with it)
+
+
+def _spawn_worker(fds: tuple[int, int, int]) -> Popen[bytes]:
+    """A new interpreter running `worker_process` on `fds`, which it inherits alone."""
+    env = dict(os.environ)
+    # The child imports this very package, wherever the parent found it.
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-c", _WORKER_CODE, *map(str, fds)],
+        pass_fds=fds,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _fork_worker(fds: tuple[int, int, int], others: list[int]) -> _Forked:
+    """A child of this process running `worker_process` on `fds`; `others` are the
+    pipes of the other workers, closed in the child. The child never returns."""
+    gc.freeze()  # what exists now is never collected in the child: its pages stay shared
+    pid = os.fork()
+    if pid:
+        gc.unfreeze()  # this process collects as before
+        return _Forked(pid)
+    try:  # the child: whatever happens, it leaves through os._exit (no atexit, no flush)
+        for fd in others:
+            os.close(fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)  # no reading of this process's stdin, no writing to its stdout
+        os.dup2(null, 1)
+        os.close(null)
+        worker_process(*fds)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            import traceback
+
+            traceback.print_exc()
+    os._exit(1)
 
 
 class _MergedStats(Stats):
@@ -147,8 +244,9 @@ class ProcessEngine(RunsOnce):
         self._controls: list[Connection] = []
         self._input_error: BaseException | None = None
         self._pending = Pending()  # a duplicate line's source joins its URL's record
-        self._workers: tuple[list[Popen[bytes]], dict[Connection, int]] | None = None
+        self._workers: tuple[list[_Worker], dict[Connection, int]] | None = None
         self.pids: list[int] = []  # the worker processes, once the run has started
+        self.start_method = ""  # how they were started: "fork" or "spawn"
         # URLs sent to the workers and not yet received back, at most: without this bound a
         # receiving thread slower than the workers (a busy store, a slow output) let the
         # dispatcher run ahead, and every URL on its way (its Work, its entry in `_pending`,
@@ -241,38 +339,35 @@ class ProcessEngine(RunsOnce):
         if errors:
             raise errors[0]
 
-    def _start_workers(self) -> tuple[list[Popen[bytes]], dict[Connection, int]]:
-        procs: list[Popen[bytes]] = []
+    def _start_workers(self) -> tuple[list[_Worker], dict[Connection, int]]:
+        procs: list[_Worker] = []
         results: dict[Connection, int] = {}
-        env = dict(os.environ)
-        # The child imports this very package, wherever the parent found it.
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+        forking = may_fork()
+        if forking:
+            _load_worker_side()  # once, here: every child has it already, and shares it
         # Blocked signals are inherited: a Ctrl-C while a worker starts up must not reach
         # it before it has set its signals to be ignored.
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        ends: list[tuple[int, int, int]] = []  # this side of each worker's pipes
+        # Every pipe first: a forked child closes the ends that are not its own, so that
+        # no worker holds another's pipe open (its EOF would wait for both).
+        pipes = [[os.pipe() for _ in range(3)] for _ in self._shares]  # work, results, control
+        ends = [(w[1], r[0], c[1]) for w, r, c in pipes]  # this side of each worker's pipes
         try:
-            for _ in self._shares:
-                pipes = [os.pipe() for _ in range(3)]  # work, results, control
-                (work_r, work_w), (result_r, result_w), (control_r, control_w) = pipes
+            for own in pipes:
+                (work_r, _), (_, result_w), (control_r, _) = own
                 child_fds = (work_r, result_w, control_r)
-                try:
-                    proc = subprocess.Popen(
-                        [sys.executable, "-c", _WORKER_CODE, *map(str, child_fds)],
-                        pass_fds=child_fds,
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.DEVNULL,
-                    )
-                finally:
-                    for fd in child_fds:
-                        os.close(fd)
-                procs.append(proc)
-                self.pids.append(proc.pid)
-                ends.append((work_w, result_r, control_w))
+                if forking:
+                    others = [fd for w in pipes for pair in w for fd in pair if fd not in child_fds]
+                    procs.append(_fork_worker(child_fds, others))
+                else:
+                    procs.append(_spawn_worker(child_fds))
+                self.pids.append(procs[-1].pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            for w, r, c in pipes:  # the children's ends: theirs now (or nobody's)
+                for fd in (w[0], r[1], c[0]):
+                    os.close(fd)
+        self.start_method = "fork" if forking else "spawn"
         # Imported once every worker is on its way (10 ms the workers need not wait for).
         from multiprocessing.connection import Connection, Pipe
 
@@ -295,14 +390,14 @@ class ProcessEngine(RunsOnce):
         n = len(self._shares)
         return self.options.replace(workers=share, read_ahead=max(1, self.options.read_ahead // n))
 
-    def _died(self, proc: Popen[bytes], index: int) -> BaseException:
+    def _died(self, proc: _Worker, index: int) -> BaseException:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(_JOIN)
         return WorkerProcessError(
             f"worker process {index + 1} exited unexpectedly (exit code {proc.returncode})"
         )
 
-    def _reap(self, procs: list[Popen[bytes]]) -> None:
+    def _reap(self, procs: list[_Worker]) -> None:
         deadline = time.monotonic() + _JOIN
         for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -56,7 +56,13 @@ class Recorder:
         self.written = 0  # results received, stored now or before
         self.complete: bool | None = None  # known once closed: done, or interrupted
         self._writer = Writer(store.path, run)
-        self._writer.start()
+
+    def start(self) -> None:
+        """Start the writer's thread (the first hand-over does, if this was not called).
+        Not at once: the worker processes of --processes are forked while this process has
+        one thread, so `check` starts its engine first and then this."""
+        if self._writer.ident is None:
+            self._writer.start()
 
     def note(self, result: Result, checked_at: float | None, cached_from: int | None) -> None:
         """Say where the next write of `result` comes from: None means already stored."""
@@ -82,12 +88,14 @@ class Recorder:
         """Hand what was received to the writer (it commits in its own time)."""
         items, self._pending = self._pending, []
         if items:
+            self.start()
             self._writer.put(items)
         self._last_commit = time.monotonic()
 
     def close(self, summary: Summary, complete: bool) -> None:
         """End this session: the run is done, or interrupted and can be resumed."""
         self.flush()
+        self.start()
         self._writer.finish()
         state = DONE if complete else INTERRUPTED
         self.complete = complete
@@ -97,6 +105,7 @@ class Recorder:
         """Last words before an immediate exit (second Ctrl-C): keep what was received."""
         with contextlib.suppress(Exception):
             self.flush()
+            self.start()
             self._writer.finish(timeout=_ABORT_WAIT)
         with contextlib.suppress(Exception):
             self.store.db.execute(
