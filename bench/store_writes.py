@@ -30,7 +30,9 @@ import json, os, sys, tempfile, time
 from pathlib import Path
 from urlsweep.result import Result
 from urlsweep.store import schema, writes
-from urlsweep.store.recorder import BATCH_ROWS
+from urlsweep.store import recorder
+BATCH_ROWS = recorder.BATCH_ROWS
+COMMIT_ROWS = getattr(recorder, "COMMIT_ROWS", BATCH_ROWS)  # a tree from before 2026-12-04
 n = int(sys.argv[1])
 results = [
     Result(url=f"http://127.0.0.{i % 50 + 1}:8080/ok?i={i}",
@@ -45,13 +47,22 @@ with tempfile.TemporaryDirectory() as tmp:
     db.execute("PRAGMA wal_autocheckpoint=10000")
     profile = writes.profile_id(db, "p")
     items = [writes.Item(r, 1.7e9 + i, None, i) for i, r in enumerate(results)]
+    def written():  # bytes this process wrote (the WAL and the checkpoints into the file)
+        return int(Path("/proc/self/io").read_text().split("wchar: ")[1].split()[0])
+    w0 = written()
     c0, t0 = time.process_time(), time.perf_counter()
     for i in range(0, n, BATCH_ROWS):
-        writes.write_batch(db, 1, profile, items[i : i + BATCH_ROWS])
+        if i % COMMIT_ROWS == 0:
+            db.execute("BEGIN IMMEDIATE")
+        writes.write_batch(db, 1, profile, items[i : i + BATCH_ROWS], begin=False)
+        if (i + BATCH_ROWS) % COMMIT_ROWS == 0 or i + BATCH_ROWS >= n:
+            db.execute("COMMIT")
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    wrote = written() - w0
     db.close()
     size = sum(p.stat().st_size for p in Path(tmp).iterdir())
-print(json.dumps({"cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6, "bytes": size}))
+print(json.dumps({"cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6, "bytes": size,
+                  "written": wrote / n}))
 """
 
 
@@ -87,7 +98,8 @@ def main() -> int:
         print(
             f"  {name}: CPU {statistics.median(cpu):.1f} ({min(cpu):.1f}-{max(cpu):.1f}) µs/URL,"
             f" wall {statistics.median(wall):.1f} ({min(wall):.1f}-{max(wall):.1f}) µs/URL,"
-            f" store {statistics.median(r['bytes'] for r in got) / 1e6:.0f} MB"
+            f" store {statistics.median(r['bytes'] for r in got) / 1e6:.0f} MB,"
+            f" written {statistics.median(r['written'] for r in got) / 1e3:.1f} KB/URL"
         )
     if args.ref:
         pairs = zip(runs["this tree"], runs["ref"], strict=True)

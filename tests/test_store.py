@@ -109,6 +109,61 @@ def test_recorder_batches_and_keeps_everything(tmp_path: Path) -> None:
         reader.close()
 
 
+def _wait_for(reader: Store, run_id: int, n: int, within: float) -> int:
+    deadline = time.monotonic() + within
+    while reader.count(run_id) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return reader.count(run_id)
+
+
+def test_a_commit_spans_batches_up_to_its_row_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urlsweep.store import recorder
+
+    monkeypatch.setattr(recorder, "COMMIT_ROWS", 30)
+    monkeypatch.setattr(recorder, "COMMIT_SECONDS", 60.0)  # rows decide here, not time
+    with Store(tmp_path / "s.db") as store:
+        run = store.begin_run(("u",), Options())
+        rec = Recorder(store, run)
+        reader = Store(tmp_path / "s.db")
+        for i in range(20):
+            rec.write(res(f"http://h.invalid/{i}", 200))
+        rec.flush()  # one batch of 20: under COMMIT_ROWS, so it waits for more
+        time.sleep(0.5)
+        assert reader.count(run.id) == 0
+        for i in range(20, 40):
+            rec.write(res(f"http://h.invalid/{i}", 200))
+        rec.flush()  # 40 rows written in the transaction: committed together
+        assert _wait_for(reader, run.id, 40, within=10) == 40
+        for i in range(40, 45):
+            rec.write(res(f"http://h.invalid/{i}", 200))
+        rec.close(Summary(), complete=True)  # the end commits what waits
+        assert reader.count(run.id) == 45
+        reader.close()
+
+
+def test_a_lone_batch_is_committed_within_the_commit_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urlsweep.store import recorder
+
+    monkeypatch.setattr(recorder, "COMMIT_SECONDS", 0.2)
+    with Store(tmp_path / "s.db") as store:
+        run = store.begin_run(("u",), Options())
+        rec = Recorder(store, run)
+        reader = Store(tmp_path / "s.db")
+        for i in range(5):
+            rec.write(res(f"http://h.invalid/{i}", 200))
+        rec.flush()
+        # No more results come: the window, not the next batch (or the heartbeat's 10 s),
+        # ends the transaction.
+        assert _wait_for(reader, run.id, 5, within=5) == 5
+        assert rec._writer.is_alive()
+        rec.close(Summary(), complete=True)
+        reader.close()
+
+
 def test_resumable_only_latest_unfinished_same_inputs(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         a = store.begin_run(("a",), Options())
