@@ -21,8 +21,9 @@ keeps each host in one process.
 Log records made in a worker travel back with its results and are handled here
 (scale/logs.py).
 
-On Linux, while this process still has one thread (the command line starts the workers
-before anything else runs), workers are forked: this process loads the worker side once,
+How a worker starts and what it runs is scale/worker.py. On Linux, while this process
+still has one thread (the command line starts the workers before anything else runs),
+workers are forked: this process loads the worker side once,
 freezes what it has (`gc.freeze`, so no collection in a child writes to the pages they
 share), and each child starts checking at once, with no interpreter start-up, no imports
 of its own, and those pages shared. Otherwise (another thread is alive: forking would copy
@@ -36,55 +37,52 @@ whose main process vanished exits at once. Only the main process writes output.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final
 
 from urlsweep.engine.source import RunsOnce
 from urlsweep.engine.stats import Stats
 from urlsweep.engine.work import (
     Pending,
-    Work,
     pack_results,
     pack_work,
     screen_unique,
     unpack_results,
-    unpack_work,
 )
 from urlsweep.inputs import Target
 from urlsweep.options import Options
 from urlsweep.result import Result
 from urlsweep.scale.auto import AUTO_MIN_URLS as AUTO_MIN_URLS
 from urlsweep.scale.auto import auto_processes as auto_processes
-from urlsweep.scale.logs import LogShipper, handle_logs, levels, ship_logs_from_here
+from urlsweep.scale.logs import handle_logs, levels
+from urlsweep.scale.worker import (
+    LOGS,
+    POLL,
+    RESULTS,
+    SIGNALS,
+    STOP,
+    TICK,
+    fork_worker,
+    load_worker_side,
+    may_fork,
+    spawn_worker,
+)
 from urlsweep.urls import host_partition
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from subprocess import Popen
 
-    from urlsweep.engine.pipeline import Engine
+    from urlsweep.scale.worker import Worker
 
-_POLL: Final = 0.1  # seconds between looks at the cancel flag
-_TICK: Final = 0.02  # a batch waits at most this long before it is sent
 _BATCH: Final = 256  # URLs or results per message once a run is under way
 _JOIN: Final = 5.0  # seconds a finished worker gets to exit before it is killed
 _BUCKETS: Final = 4096  # host buckets, each given to the least-loaded worker on first sight
 _ROOM_WAIT: Final = 0.005  # seconds between looks while the workers are far ahead
-_STOP: Final = "stop"
-_SIGNALS: Final = {signal.SIGINT, signal.SIGTERM}
-
-# What the workers send: ("results", blob, stats) and ("logs", records, stats) ... then
-# ("done", error, stats).
-_RESULTS: Final = "results"
-_LOGS: Final = "logs"
-_DONE: Final = "done"
 
 
 class WorkerProcessError(RuntimeError):
@@ -95,97 +93,6 @@ def worker_shares(workers: int, processes: int) -> list[int]:
     """Split the total concurrency: `--workers` means the same with or without processes."""
     n = max(1, min(processes, workers))
     return [workers // n + (i < workers % n) for i in range(n)]
-
-
-def may_fork() -> bool:
-    """Whether workers can be forked now: on Linux (elsewhere system libraries may not
-    survive a fork), and with no other thread alive, whose locks the child would copy."""
-    return sys.platform == "linux" and threading.active_count() == 1
-
-
-class _Forked:
-    """A forked worker, waited for and killed as the `Popen` of a spawned one is."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:  # reaped elsewhere: its code is unknown
-                self.returncode = -1
-                return self.returncode
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        """As `Popen.wait`: polls, sleeping a little longer each time, up to 50 ms."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.0005
-        while (code := self.poll()) is None:
-            left = 0.05 if deadline is None else deadline - time.monotonic()
-            if left <= 0:
-                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0.0)
-            time.sleep(min(delay, left))
-            delay = min(2 * delay, 0.05)
-        return code
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-
-
-if TYPE_CHECKING:
-    _Worker: TypeAlias = Popen[bytes] | _Forked
-
-
-def _load_worker_side() -> None:
-    """What a worker runs, imported before the fork: once, and shared by every child."""
-    import multiprocessing.connection  # noqa: F401
-
-    import urlsweep.engine.pipeline  # noqa: F401  (libcurl with it)
-
-
-def _spawn_worker(fds: tuple[int, int, int]) -> Popen[bytes]:
-    """A new interpreter running `worker_process` on `fds`, which it inherits alone."""
-    env = dict(os.environ)
-    # The child imports this very package, wherever the parent found it.
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
-    return subprocess.Popen(
-        [sys.executable, "-c", _WORKER_CODE, *map(str, fds)],
-        pass_fds=fds,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def _fork_worker(fds: tuple[int, int, int], others: list[int]) -> _Forked:
-    """A child of this process running `worker_process` on `fds`; `others` are the
-    pipes of the other workers, closed in the child. The child never returns."""
-    gc.freeze()  # what exists now is never collected in the child: its pages stay shared
-    pid = os.fork()
-    if pid:
-        gc.unfreeze()  # this process collects as before
-        return _Forked(pid)
-    try:  # the child: whatever happens, it leaves through os._exit (no atexit, no flush)
-        for fd in others:
-            os.close(fd)
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)  # no reading of this process's stdin, no writing to its stdout
-        os.dup2(null, 1)
-        os.close(null)
-        worker_process(*fds)
-    except BaseException:
-        with contextlib.suppress(BaseException):
-            import traceback
-
-            traceback.print_exc()
-    os._exit(1)
 
 
 class _MergedStats(Stats):
@@ -244,7 +151,7 @@ class ProcessEngine(RunsOnce):
         self._controls: list[Connection] = []
         self._input_error: BaseException | None = None
         self._pending = Pending()  # a duplicate line's source joins its URL's record
-        self._workers: tuple[list[_Worker], dict[Connection, int]] | None = None
+        self._workers: tuple[list[Worker], dict[Connection, int]] | None = None
         self.pids: list[int] = []  # the worker processes, once the run has started
         self.start_method = ""  # how they were started: "fork" or "spawn"
         # URLs sent to the workers and not yet received back, at most: without this bound a
@@ -265,7 +172,7 @@ class ProcessEngine(RunsOnce):
         self._cancel.set()
         for control in self._controls:
             with contextlib.suppress(OSError):
-                control.send(_STOP)
+                control.send(STOP)
 
     def start(self) -> None:
         """Start the worker processes now, not at the first `next()`: their start-up (a new
@@ -292,7 +199,7 @@ class ProcessEngine(RunsOnce):
         live = dict(results)
         try:
             while live:
-                for ready in wait(list(live), timeout=_POLL):
+                for ready in wait(list(live), timeout=POLL):
                     conn = _as_conn(ready)
                     index = live[conn]
                     if index < 0:  # the feeder's records of unusable lines
@@ -311,12 +218,12 @@ class ProcessEngine(RunsOnce):
                         self.cancel()
                         continue
                     self._merged.merge(snapshots.values())
-                    if kind == _RESULTS:
+                    if kind == RESULTS:
                         self.last_worker = index
                         for result in unpack_results(payload):
                             self._received += 1
                             yield self._pending.completed(result)  # duplicates' sources
-                    elif kind == _LOGS:
+                    elif kind == LOGS:
                         handle_logs(payload)
                     else:
                         del live[conn]
@@ -339,15 +246,15 @@ class ProcessEngine(RunsOnce):
         if errors:
             raise errors[0]
 
-    def _start_workers(self) -> tuple[list[_Worker], dict[Connection, int]]:
-        procs: list[_Worker] = []
+    def _start_workers(self) -> tuple[list[Worker], dict[Connection, int]]:
+        procs: list[Worker] = []
         results: dict[Connection, int] = {}
         forking = may_fork()
         if forking:
-            _load_worker_side()  # once, here: every child has it already, and shares it
+            load_worker_side()  # once, here: every child has it already, and shares it
         # Blocked signals are inherited: a Ctrl-C while a worker starts up must not reach
         # it before it has set its signals to be ignored.
-        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         # Every pipe first: a forked child closes the ends that are not its own, so that
         # no worker holds another's pipe open (its EOF would wait for both).
         pipes = [[os.pipe() for _ in range(3)] for _ in self._shares]  # work, results, control
@@ -358,9 +265,9 @@ class ProcessEngine(RunsOnce):
                 child_fds = (work_r, result_w, control_r)
                 if forking:
                     others = [fd for w in pipes for pair in w for fd in pair if fd not in child_fds]
-                    procs.append(_fork_worker(child_fds, others))
+                    procs.append(fork_worker(child_fds, others))
                 else:
-                    procs.append(_spawn_worker(child_fds))
+                    procs.append(spawn_worker(child_fds))
                 self.pids.append(procs[-1].pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
@@ -390,14 +297,14 @@ class ProcessEngine(RunsOnce):
         n = len(self._shares)
         return self.options.replace(workers=share, read_ahead=max(1, self.options.read_ahead // n))
 
-    def _died(self, proc: _Worker, index: int) -> BaseException:
+    def _died(self, proc: Worker, index: int) -> BaseException:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(_JOIN)
         return WorkerProcessError(
             f"worker process {index + 1} exited unexpectedly (exit code {proc.returncode})"
         )
 
-    def _reap(self, procs: list[_Worker]) -> None:
+    def _reap(self, procs: list[Worker]) -> None:
         deadline = time.monotonic() + _JOIN
         for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -456,14 +363,14 @@ class ProcessEngine(RunsOnce):
 
     def _tick(self) -> None:
         """Sends batches that waited a tick: a slow input still reaches the workers."""
-        while not self._cancel.wait(_TICK):
+        while not self._cancel.wait(TICK):
             now = time.monotonic()
             with self._lock:
                 boxes = self._boxes()
                 if all(not box.open for box in boxes):
                     return
                 for box in boxes:
-                    if box.items and now - box.since >= _TICK:
+                    if box.items and now - box.since >= TICK:
                         box.flush()
 
     def _close_input(self) -> None:
@@ -481,112 +388,3 @@ def _as_conn(ready: object) -> Connection:
 
     assert isinstance(ready, Connection)
     return ready
-
-
-# -- the worker process -----------------------------------------------------------------
-_WORKER_CODE: Final = (
-    "import sys, urlsweep.scale.local as p; p.worker_process(*map(int, sys.argv[1:]))"
-)
-
-
-def worker_process(work_fd: int, results_fd: int, control_fd: int) -> None:
-    """The entry point of a worker process (see `_WORKER_CODE`)."""
-    for sig in _SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
-    from multiprocessing.connection import Connection
-
-    work = Connection(work_fd, writable=False)
-    results = Connection(results_fd, readable=False)
-    control = Connection(control_fd, writable=False)
-    try:
-        options, number, log_levels = work.recv()
-    except (EOFError, OSError):
-        return  # the main process gave up before the run began
-    _worker_main(options, work, results, control, ship_logs_from_here(number, log_levels))
-    # Everything is said and the pipes are closed: skip the interpreter's teardown (20-30 ms
-    # of freeing modules, handles and threads) that the main process would wait for.
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def _worker_main(
-    options: Options,
-    work: Connection,
-    results: Connection,
-    control: Connection,
-    logs: LogShipper,
-) -> None:
-    """Runs the Engine on the URLs that arrive; its only output is the results pipe."""
-    from urlsweep.engine.pipeline import Engine
-
-    batch: list[Result] = []
-    lock = threading.Lock()
-    finished = threading.Event()
-
-    def collect(items: list[Result]) -> None:
-        with lock:
-            batch.extend(items)
-
-    engine = Engine((), options, work=_received(work, control), emit=collect)
-    threading.Thread(target=_obey, args=(engine, control), daemon=True).start()
-
-    def send(kind: str, payload: object) -> None:
-        try:
-            results.send((kind, payload, engine.stats.snapshot()))
-        except OSError:  # the main process is gone: nobody wants these results
-            os._exit(1)
-
-    def ship() -> None:
-        while not finished.wait(_TICK):
-            with lock:
-                items = batch[:]
-                batch.clear()
-            if records := logs.take():  # before the results they may tell about
-                send(_LOGS, records)
-            if items:
-                send(_RESULTS, pack_results(items))
-
-    shipper = threading.Thread(target=ship, daemon=True)
-    shipper.start()
-    error: BaseException | None = None
-    try:
-        for _ in engine:  # records go to `collect`: nothing is yielded here
-            pass
-    except BaseException as exc:  # e.g. an unreadable CA file: the main process reports it
-        error = exc
-    finished.set()
-    shipper.join()
-    if records := logs.take():
-        send(_LOGS, records)
-    if batch:
-        send(_RESULTS, pack_results(batch))
-    try:
-        send(_DONE, error)
-    except Exception:  # an error that does not pickle still has to be told
-        send(_DONE, RuntimeError(repr(error)))
-    results.close()
-
-
-def _received(work: Connection, control: Connection) -> Iterator[Work]:
-    """The work the main process sends, until it closes the pipe or says stop."""
-    while True:
-        try:
-            if not work.poll(_POLL):
-                if control.closed:
-                    return
-                continue
-            blob = work.recv_bytes()
-        except (EOFError, OSError):
-            return
-        yield from unpack_work(blob)
-
-
-def _obey(engine: Engine, control: Connection) -> None:
-    """Cancel on the main process's word; leave at once if the main process vanished."""
-    try:
-        control.recv()
-    except (EOFError, OSError):
-        os._exit(1)  # no stop message, the pipe just closed: the main process is gone
-    engine.cancel()
-    control.close()
