@@ -90,3 +90,44 @@ def test_wide_characters_count_by_their_cells(monkeypatch: pytest.MonkeyPatch) -
     ascii_only = Result(url="http://127.0.0.1:8080/a", status=200, ok=True, outcome="ok")
     sink.write(ascii_only)
     assert sink._lines == 3
+
+
+def _appended(result: Result) -> Text:
+    """The line built part by part, as rich's own `append` builds it."""
+    from urlsweep.reports.text import _STYLE, STATUS_WIDTH, describe, status_text
+    from urlsweep.reports.visible import MARKS, visible
+
+    style = _STYLE.get(result.outcome, "")
+    line = Text()
+    mark = MARKS.get(result.outcome, " ")
+    line.append(f"{mark} {visible(status_text(result)):<{STATUS_WIDTH}} ", style=style)
+    line.append(f"{result.method or '-':<4} {result.elapsed_ms:>7.0f} ms  ")
+    line.append(visible(result.url))
+    note = describe(result)
+    if note:
+        line.append("  " + visible(note), style="dim" if result.ok else style)
+    return line
+
+
+def test_a_line_is_the_text_its_parts_make() -> None:
+    from urlsweep.result import Hop
+
+    cases = [
+        *_results()[:3],
+        Result(
+            url="http://h.invalid/a",
+            final_url="http://h.invalid/b",
+            status=200,
+            ok=True,
+            outcome="ok",
+            redirects=(Hop("http://h.invalid/a", 301),),
+        ),
+        Result(url="http://h.invalid/\x1b[31mred", error="timeout", detail="took \x07 too long"),
+        Result(url="http://h.invalid/t", status=503, outcome="tolerated", attempts=3),
+        Result(url="mailto:x@h.invalid", outcome="skipped", detail="not checked"),
+        Result(url="http://h.invalid/u", status=429, outcome="unverifiable", detail="HTTP 429"),
+    ]
+    for r in cases:
+        line = result_line(r)
+        assert line == _appended(r), r
+        assert line.spans == _appended(r).spans
