@@ -178,3 +178,19 @@ def test_the_command_line_forks_its_workers(http_server: TestHTTPServer, tmp_pat
     assert "METHOD fork" in proc.stderr
     assert len(proc.stdout.splitlines()) == 30
     assert "stored as run 1" in proc.stderr
+
+
+def test_a_thread_threading_does_not_know_of_also_means_no_fork() -> None:
+    """A thread started below `threading` (as a C library would) is counted by the kernel."""
+    code = (
+        "import _thread, threading, time\n"
+        "from urlsweep.scale.worker import may_fork\n"
+        "alone = may_fork()\n"
+        "_thread.start_new_thread(time.sleep, (5,))\n"
+        "time.sleep(0.1)\n"
+        "print(alone, threading.active_count(), may_fork())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert proc.stdout.split() == ["True", "1", "False"]

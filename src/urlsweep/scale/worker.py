@@ -46,8 +46,19 @@ DONE: Final = "done"
 
 def may_fork() -> bool:
     """Whether workers can be forked now: on Linux (elsewhere system libraries may not
-    survive a fork), and with no other thread alive, whose locks the child would copy."""
-    return sys.platform == "linux" and threading.active_count() == 1
+    survive a fork), and with no other thread alive, whose locks the child would copy.
+    The kernel's count covers threads that a C library started, which `threading` does not
+    know of."""
+    if sys.platform != "linux" or threading.active_count() != 1:
+        return False
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1]) == 1
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 class Forked:
