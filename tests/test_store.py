@@ -116,6 +116,13 @@ def _wait_for(reader: Store, run_id: int, n: int, within: float) -> int:
     return reader.count(run_id)
 
 
+def _hand_over(rec: Recorder, numbers: range) -> None:
+    """A result for each of `numbers`, handed to the writer as one batch."""
+    for i in numbers:
+        rec.write(res(f"http://h.invalid/{i}", 200))
+    rec.flush()
+
+
 def test_a_commit_spans_batches_up_to_its_row_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,17 +134,12 @@ def test_a_commit_spans_batches_up_to_its_row_count(
         run = store.begin_run(("u",), Options())
         rec = Recorder(store, run)
         reader = Store(tmp_path / "s.db")
-        for i in range(20):
-            rec.write(res(f"http://h.invalid/{i}", 200))
-        rec.flush()  # one batch of 20: under COMMIT_ROWS, so it waits for more
+        _hand_over(rec, range(20))  # one batch of 20: under COMMIT_ROWS, so it waits for more
         time.sleep(0.5)
         assert reader.count(run.id) == 0
-        for i in range(20, 40):
-            rec.write(res(f"http://h.invalid/{i}", 200))
-        rec.flush()  # 40 rows written in the transaction: committed together
+        _hand_over(rec, range(20, 40))  # 40 rows written in the transaction: committed together
         assert _wait_for(reader, run.id, 40, within=10) == 40
-        for i in range(40, 45):
-            rec.write(res(f"http://h.invalid/{i}", 200))
+        _hand_over(rec, range(40, 45))
         rec.close(Summary(), complete=True)  # the end commits what waits
         assert reader.count(run.id) == 45
         reader.close()
@@ -153,9 +155,7 @@ def test_a_lone_batch_is_committed_within_the_commit_window(
         run = store.begin_run(("u",), Options())
         rec = Recorder(store, run)
         reader = Store(tmp_path / "s.db")
-        for i in range(5):
-            rec.write(res(f"http://h.invalid/{i}", 200))
-        rec.flush()
+        _hand_over(rec, range(5))
         # No more results come: the window, not the next batch (or the heartbeat's 10 s),
         # ends the transaction.
         assert _wait_for(reader, run.id, 5, within=5) == 5
