@@ -21,17 +21,10 @@ keeps each host in one process.
 Log records made in a worker travel back with its results and are handled here
 (scale/logs.py).
 
-How a worker starts and what it runs is scale/worker.py. On Linux, while this process
-still has one thread (the command line starts the workers before anything else runs),
-workers are forked: this process loads the worker side once,
-freezes what it has (`gc.freeze`, so no collection in a child writes to the pages they
-share), and each child starts checking at once, with no interpreter start-up, no imports
-of its own, and those pages shared. Otherwise (another thread is alive: forking would copy
-its locks in whatever state they are; or not Linux) they are fresh interpreters
-(`python -c`, like multiprocessing's spawn but without its resource-tracker process and
-re-import of the main script). They ignore SIGINT and SIGTERM: the main process decides,
-and tells them over a control pipe, so Ctrl-C cancels once, cleanly, everywhere. A worker
-whose main process vanished exits at once. Only the main process writes output.
+How a worker starts (forked from this process, or a new interpreter) and what it runs is
+scale/worker.py. Workers ignore SIGINT and SIGTERM: the main process decides, and tells
+them over a control pipe, so Ctrl-C cancels once, cleanly, everywhere. A worker whose main
+process vanished exits at once. Only the main process writes output.
 """
 
 from __future__ import annotations

@@ -2,10 +2,15 @@
 what each runs (the threaded `Engine` on the work the main process sends, its records sent
 back in batches). The main process's side is scale/local.py.
 
-Forking is cheap (no start-up, the parent's pages shared) but only safe from a process with
-one thread: a child gets a copy of every lock, held or not, and only the forking thread. So
-the command line starts the engine before any thread of its own (scale/local.py's docstring
-says why), and a caller with threads of its own gets new interpreters instead.
+On Linux, while the main process still has one thread, workers are forked: it loads the
+worker side once and freezes what it has (`gc.freeze`, so no collection in a child writes
+to the pages they share), and each child starts checking at once, with no interpreter
+start-up, no imports of its own, and those pages shared. Forking is only safe from a
+process with one thread: a child gets a copy of every lock, held or not, and only the
+forking thread. So `check` starts its engine before any thread of its own (the store's
+writer starts after it, cli/main.py); a caller with threads of its own, or a system other
+than Linux, gets new interpreters (`python -c`, like multiprocessing's spawn but without
+its resource-tracker process and re-import of the main script).
 """
 
 from __future__ import annotations
