@@ -133,6 +133,22 @@ def test_records_handed_to_emit_are_not_yielded(http_server: TestHTTPServer) -> 
     assert engine.stats.completed == len(urls)
 
 
+def test_no_check_begins_while_the_taker_has_no_room(http_server: TestHTTPServer) -> None:
+    # A worker process whose main process is behind: its finished records must not pile up,
+    # so the engine begins no check while `room` says no (one at a time still goes, so the
+    # run ends) and all the concurrency comes back once it says yes.
+    for has_room, peak in ((False, 1), (True, 8)):
+        gauge = Gauge(http_server, path=f"/slow-{has_room}", delay=0.1)
+        work = [Work(u, u, ()) for u in gauge.urls(16)]
+        got: list[Result] = []
+        room = (lambda: False) if not has_room else (lambda: True)
+        engine = Engine((), OPTS, work=work, emit=got.extend, room=room)
+        assert list(engine) == []
+        assert sorted(r.url for r in got) == sorted(w.url for w in work)
+        assert all(r.ok for r in got)
+        assert gauge.peak == peak, (has_room, gauge.peak)
+
+
 def test_screened_work_is_checked_as_given(http_server: TestHTTPServer) -> None:
     # What a worker process or a Dask task does with what the main process screened: the
     # raw text is not normalised again (it would not parse), the given URL is requested.

@@ -83,6 +83,7 @@ class Driver:
         stats: Stats,
         settle: Settle,
         emit: Callable[[list[Result]], None],
+        room: Callable[[], bool] | None = None,
     ) -> None:
         self._context = context
         self._checker = checker
@@ -93,6 +94,7 @@ class Driver:
         self._stats = stats
         self._settle = settle
         self._emit = emit
+        self._room = room  # False: whoever takes the records is behind (see Engine)
         self._multi = MultiHandle(maxconnects=self._capacity)
         self._free: list[Transport] = [context.transport()]  # fails early on bad TLS options
         self._all: list[Transport] = list(self._free)
@@ -146,7 +148,7 @@ class Driver:
 
     def _fill(self) -> None:
         """Begin checks while there is room and the scheduler has a URL whose host is free."""
-        if self._cancel.is_set():
+        if self._cancel.is_set() or (self._room is not None and not self._room()):
             return
         sched = self._sched
         while self._count < self._capacity and (job := sched.poll()) is not None:
@@ -161,8 +163,8 @@ class Driver:
         token, or briefly when slots are free and the scheduler may have work."""
         ms = self._multi.timeout()
         wait = _IDLE_WAIT if ms < 0 else min(ms / 1000.0, _IDLE_WAIT)
-        if self._count < self._capacity:
-            wait = min(wait, _FILL_WAIT)
+        if self._count < self._capacity and (self._room is None or self._room()):
+            wait = min(wait, _FILL_WAIT)  # (no room: nothing to begin, no reason to spin)
         if self._parked:
             now = time.monotonic()
             for f in self._parked:

@@ -66,6 +66,7 @@ class Engine(RunsOnce):
         checker: Checker | None = None,
         work: Iterable[Work] | None = None,
         emit: Callable[[list[Result]], None] | None = None,
+        room: Callable[[], bool] | None = None,
     ) -> None:
         """`work` instead of `targets`: URLs screened and deduplicated already, by whoever
         read the input (a worker process, a Dask task); they are checked as they are.
@@ -74,7 +75,11 @@ class Engine(RunsOnce):
         of being yielded; iterating the engine then only runs it. A worker process ships
         them this way: through the results queue, its `Condition.notify` alone took 5.5 %
         of a worker's GIL samples (py-spy --gil, 200,000 URLs), besides waking the
-        worker's main thread for every batch."""
+        worker's main thread for every batch.
+
+        `room` (with `emit`): False while whoever takes the records is behind; no check
+        begins then (those in flight go on), so the URLs wait as compact unstarted work
+        rather than as finished records piling up in memory."""
         self.options = options
         self._checker: Checker = checker or plain_check
         self.stats = Stats()
@@ -90,6 +95,7 @@ class Engine(RunsOnce):
         self._pending = Pending()  # duplicate lines' sources join the URL while it waits
         self._out: queue.Queue[object] = queue.Queue(maxsize=size)
         self._emit = emit
+        self._room = room
         self._feeder_done = threading.Event()
         self._feeder_error: BaseException | None = None
         self._fatal: BaseException | None = None
@@ -240,6 +246,7 @@ class Engine(RunsOnce):
                 stats=self.stats,
                 settle=self.settle,
                 emit=self._put_out,
+                room=self._room,
             ).run()
         except BaseException as exc:  # e.g. an unreadable CA file: nothing can be checked
             self._fatal = exc
