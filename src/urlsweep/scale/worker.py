@@ -43,7 +43,8 @@ TICK: Final = 0.02  # a batch waits at most this long before it is sent
 # Finished records not yet shipped, at most, before new checks wait: when the main process is
 # the slower side (the store, the output), a worker's records piled up while its pipe was
 # full (9,290 at once, 200,000 URLs with the store on); a URL that has not begun costs a
-# fraction of its record. 1,000,000 URLs, defaults: 142 -> 126 MB summed over the processes.
+# fraction of its record. 1,000,000 URLs, defaults, alternated with the commit before: 135 ->
+# 123 MB summed over the processes (docs/performance.md).
 BACKLOG: Final = 2048
 STOP: Final = "stop"  # on the control pipe: cancel
 SIGNALS: Final = {signal.SIGINT, signal.SIGTERM}  # ignored by workers: the main process decides
